@@ -1,0 +1,139 @@
+/**
+ * Parsing what the user types: plain text, `/commands`, or `exit`.
+ * Pure: no I/O, table-tested.
+ * @module
+ */
+import {
+  normalizeRoomName,
+  roomNameProblem,
+  usernameProblem,
+} from "../shared/names.ts";
+
+/** A parsed command. */
+export type Command =
+  | { name: "help" }
+  | { name: "who" }
+  | { name: "rooms" }
+  | { name: "quit" }
+  | { name: "join"; room: string }
+  | { name: "leave"; room: string | null }
+  | { name: "msg"; user: string; text: string }
+  | { name: "me"; text: string }
+  | { name: "whois"; user: string }
+  | { name: "verify"; user: string; safetyNumber: string };
+
+/** What one input line means. */
+export type ParsedInput =
+  | { kind: "empty" }
+  | { kind: "text"; text: string }
+  | { kind: "command"; command: Command }
+  | { kind: "invalid"; message: string };
+
+/** One line per command, for /help. */
+export const COMMAND_HELP = [
+  "/help                      this list",
+  "/who                       who is in this room, with short fingerprints",
+  "/join #room                join (or switch to) a room",
+  "/leave [#room]             leave this room (or the one named)",
+  "/rooms                     list rooms",
+  "/msg USER text             private end-to-end message",
+  "/me action                 say what you are doing",
+  "/whois USER                fingerprint, safety number, verified or not",
+  "/verify USER NUMBER        mark USER verified after comparing safety numbers",
+  "/quit  (or: exit)          leave the chat",
+  "//text                     send text starting with /",
+].join("\n");
+
+function user(name: string | undefined, usage: string): string | ParsedInput {
+  if (!name) return { kind: "invalid", message: `usage: ${usage}` };
+  const problem = usernameProblem(name.replace(/^@/, ""));
+  if (problem) return { kind: "invalid", message: `"${name}": ${problem}` };
+  return name.replace(/^@/, "");
+}
+
+function room(name: string): string | ParsedInput {
+  const problem = roomNameProblem(name);
+  if (problem) return { kind: "invalid", message: `"${name}": ${problem}` };
+  return normalizeRoomName(name);
+}
+
+/**
+ * Parse one input line.
+ * @example
+ * ```ts
+ * import { parseInput } from "./commands.ts";
+ * const parsed = parseInput("/msg bob hi there");
+ * console.assert(parsed.kind === "command" && parsed.command.name === "msg");
+ * ```
+ */
+export function parseInput(line: string): ParsedInput {
+  const trimmed = line.trim();
+  if (trimmed === "") return { kind: "empty" };
+  if (trimmed === "exit") return { kind: "command", command: { name: "quit" } };
+  if (trimmed.startsWith("//")) return { kind: "text", text: trimmed.slice(1) };
+  if (!trimmed.startsWith("/")) return { kind: "text", text: trimmed };
+  const [head = "", ...rest] = trimmed.slice(1).split(/\s+/);
+  const name = head.toLowerCase();
+  const restText = trimmed.slice(1 + head.length).trim();
+  const command = (c: Command): ParsedInput => ({
+    kind: "command",
+    command: c,
+  });
+  switch (name) {
+    case "help":
+    case "who":
+    case "rooms":
+    case "quit":
+      return command({ name });
+    case "join": {
+      if (rest.length !== 1) {
+        return { kind: "invalid", message: "usage: /join #room" };
+      }
+      const r = room(rest[0]!);
+      return typeof r === "string" ? command({ name: "join", room: r }) : r;
+    }
+    case "leave": {
+      if (rest.length > 1) {
+        return { kind: "invalid", message: "usage: /leave [#room]" };
+      }
+      if (rest.length === 0) return command({ name: "leave", room: null });
+      const r = room(rest[0]!);
+      return typeof r === "string" ? command({ name: "leave", room: r }) : r;
+    }
+    case "msg": {
+      const u = user(rest[0], "/msg USER text");
+      if (typeof u !== "string") return u;
+      const text = restText.slice(rest[0]!.length).trim();
+      if (!text) return { kind: "invalid", message: "usage: /msg USER text" };
+      return command({ name: "msg", user: u, text });
+    }
+    case "me":
+      if (!restText) return { kind: "invalid", message: "usage: /me action" };
+      return command({ name: "me", text: restText });
+    case "whois": {
+      if (rest.length !== 1) {
+        return { kind: "invalid", message: "usage: /whois USER" };
+      }
+      const u = user(rest[0], "/whois USER");
+      return typeof u === "string" ? command({ name: "whois", user: u }) : u;
+    }
+    case "verify": {
+      const u = user(rest[0], "/verify USER SAFETY-NUMBER");
+      if (typeof u !== "string") return u;
+      const digits = rest.slice(1).join("");
+      if (!/^\d{60}$/.test(digits)) {
+        return {
+          kind: "invalid",
+          message:
+            "usage: /verify USER SAFETY-NUMBER (the 60 digits /whois shows)",
+        };
+      }
+      return command({ name: "verify", user: u, safetyNumber: digits });
+    }
+    default:
+      return {
+        kind: "invalid",
+        message: `unknown command /${head}; type /help for the list`,
+      };
+  }
+}

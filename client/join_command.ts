@@ -1,0 +1,124 @@
+/**
+ * `chat join` and `chat id` as commands: keys, trust store, TLS, login,
+ * then the interactive terminal or the line/JSON mode.
+ * @module
+ */
+import { fingerprint, formatFingerprint } from "../shared/crypto/identity.ts";
+import { normalizeRoomName, roomNameProblem } from "../shared/names.ts";
+import { ChatClient } from "./chat_client.ts";
+import { handleInput } from "./command_runner.ts";
+import { configDir } from "./config_paths.ts";
+import type { ChatEvent } from "./events.ts";
+import { loadOrCreateIdentity } from "./identity_store.ts";
+import { lineModePrinter, runLineMode } from "./line_mode.ts";
+import { connectToServer, parseServerAddress } from "./server_connection.ts";
+import { TerminalUi } from "./terminal_ui.ts";
+import { TrustStore } from "./trust_store.ts";
+
+/** What `chat join` was given. */
+export interface JoinArgs {
+  user: string;
+  server: string;
+  caPath: string | undefined;
+  room: string;
+  json: boolean;
+}
+
+function stderr(line: string): void {
+  console.error(`chat: ${line}`);
+}
+
+/** Run `chat join`; resolves the exit code. */
+export async function runJoinCommand(args: JoinArgs): Promise<number> {
+  const roomProblem = roomNameProblem(args.room);
+  if (roomProblem) {
+    throw Object.assign(
+      new Error(`bad --room "${args.room}": ${roomProblem}`),
+      {
+        hint: "use a name like general or team-x",
+      },
+    );
+  }
+  const room = normalizeRoomName(args.room);
+  const address = parseServerAddress(args.server);
+  const dir = configDir();
+  const { identity, created, path } = await loadOrCreateIdentity(
+    dir,
+    args.user,
+  );
+  const myFingerprint = formatFingerprint(await fingerprint(identity));
+  if (created) stderr(`created keys for ${identity.user} in ${path}`);
+  const trust = await TrustStore.open(dir, identity.user);
+  const conn = await connectToServer(address, args.caPath);
+
+  const interactive = !args.json && Deno.stdin.isTerminal() &&
+    Deno.stdout.isTerminal();
+  let client: ChatClient | null = null;
+  const current = () => client?.currentRoom ?? room;
+  const ui = interactive ? new TerminalUi(identity.user, current) : null;
+  const emit: (event: ChatEvent) => void = ui
+    ? ui.show
+    : lineModePrinter(args.json, identity.user, current);
+
+  client = new ChatClient(conn, {
+    identity,
+    trust,
+    serverName: address.host,
+    room,
+    onEvent: emit,
+  });
+  const running = client.run();
+  try {
+    await client.ready;
+  } catch (error) {
+    client.close();
+    await running;
+    throw Object.assign(
+      new Error(`login refused: ${(error as Error).message}`),
+      {
+        hint: (error as { code?: string }).code === "name_taken"
+          ? "that name belongs to another key on this server; pick another --user"
+          : "check --server, --ca and --user",
+      },
+    );
+  }
+  emit({
+    type: "ready",
+    user: identity.user,
+    fingerprint: myFingerprint,
+    room,
+  });
+
+  const ctx = { client, identity, trust, emit };
+  const onLine = (line: string) => handleInput(line, ctx);
+  const outcome = ui
+    ? await ui.run(onLine, running)
+    : await runLineMode(onLine, emit, running);
+  if (outcome === "closed") {
+    emit({ type: "error", message: "the connection to the server was lost" });
+    return 1;
+  }
+  await client.whenIdle();
+  const unacknowledged = client.pendingCount;
+  client.close();
+  await running;
+  if (unacknowledged > 0) {
+    stderr(
+      `error: ${unacknowledged} message(s) were not acknowledged by the server`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+/** Run `chat id`: print the user's fingerprint (creating keys on first use). */
+export async function runIdCommand(user: string): Promise<void> {
+  const { identity, created, path } = await loadOrCreateIdentity(
+    configDir(),
+    user,
+  );
+  if (created) stderr(`created keys for ${identity.user} in ${path}`);
+  console.log(
+    `${identity.user} ${formatFingerprint(await fingerprint(identity))}`,
+  );
+}

@@ -1,0 +1,461 @@
+/**
+ * The pure core of the chat client's input line: a single-line editor with
+ * history that turns raw-mode terminal input into edits and actions, and
+ * renders itself as ANSI strings. It does no I/O; its owner feeds it decoded
+ * stdin and writes what it returns to stdout.
+ *
+ * @module
+ */
+
+/** What the editor asks its owner to do after some input. */
+export type EditorAction =
+  | { kind: "submit"; line: string }
+  | { kind: "eof" }
+  | { kind: "interrupt" };
+
+/** Options for a {@linkcode LineEditor}; every field has a default. */
+export interface LineEditorOptions {
+  /** Text drawn before the input; may contain SGR colour codes. Default "". */
+  prompt?: string;
+  /** Terminal width in columns, at least 1. Default 80. */
+  columns?: number;
+  /** How many submitted lines Up/Down can recall. Default 100. */
+  historySize?: number;
+}
+
+const _ESC = "\x1b";
+const _MAX_CSI_LENGTH = 32;
+
+const _WIDE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x1100, 0x115f],
+  [0x2e80, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe30, 0xfe4f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f],
+  [0x1f900, 0x1f9ff],
+  [0x20000, 0x3fffd],
+];
+
+const _ZERO_WIDTH_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x0300, 0x036f], // combining diacritical marks
+  [0x1ab0, 0x1aff], // combining diacritical marks extended
+  [0x1dc0, 0x1dff], // combining diacritical marks supplement
+  [0x200b, 0x200f], // zero-width space, joiners, direction marks
+  [0x20d0, 0x20ff], // combining marks for symbols
+  [0xfe00, 0xfe0f], // variation selectors
+  [0xfe20, 0xfe2f], // combining half marks
+];
+
+function _inRanges(
+  cp: number,
+  ranges: ReadonlyArray<readonly [number, number]>,
+): boolean {
+  return ranges.some(([lo, hi]) => cp >= lo && cp <= hi);
+}
+
+/**
+ * How many terminal columns one code point occupies: 2 for East Asian wide
+ * characters and wide emoji, 0 for combining marks and zero-width joiners,
+ * 1 for everything else.
+ */
+export function codePointWidth(cp: number): 0 | 1 | 2 {
+  if (_inRanges(cp, _ZERO_WIDTH_RANGES)) return 0;
+  if (_inRanges(cp, _WIDE_RANGES)) return 2;
+  return 1;
+}
+
+/**
+ * How many terminal columns `s` occupies when printed. SGR colour sequences
+ * (`ESC [ ... m`) count as zero width, so a coloured prompt measures the same
+ * as its plain text.
+ *
+ * @example
+ * ```ts
+ * displayWidth("\x1b[1;32mé日\x1b[0m"); // 3
+ * ```
+ */
+export function displayWidth(s: string): number {
+  const cps = [...s];
+  let width = 0;
+  for (let i = 0; i < cps.length; i++) {
+    const ch = cps[i] as string;
+    if (ch === _ESC && cps[i + 1] === "[") {
+      let j = i + 2;
+      while (j < cps.length && /^[0-9;:]$/.test(cps[j] as string)) j++;
+      if (cps[j] === "m") {
+        i = j;
+        continue;
+      }
+    }
+    width += codePointWidth(ch.codePointAt(0) as number);
+  }
+  return width;
+}
+
+function _width(ch: string | undefined): number {
+  return ch === undefined ? 0 : codePointWidth(ch.codePointAt(0) as number);
+}
+
+function _isInsertable(cp: number): boolean {
+  if (cp < 0x20 || cp === 0x7f) return false; // C0 controls and DEL
+  if (cp >= 0x80 && cp < 0xa0) return false; // C1 controls
+  return cp < 0xd800 || cp > 0xdfff; // no lone surrogates
+}
+
+type _Key =
+  | "left"
+  | "right"
+  | "home"
+  | "end"
+  | "up"
+  | "down"
+  | "delete";
+
+const _CSI_KEYS: Readonly<Record<string, _Key>> = {
+  "A": "up",
+  "B": "down",
+  "C": "right",
+  "D": "left",
+  "H": "home",
+  "F": "end",
+  "1~": "home",
+  "7~": "home",
+  "4~": "end",
+  "8~": "end",
+  "3~": "delete",
+};
+
+const _SS3_KEYS: Readonly<Record<string, _Key>> = {
+  "A": "up",
+  "B": "down",
+  "C": "right",
+  "D": "left",
+  "H": "home",
+  "F": "end",
+};
+
+/**
+ * A single-line editor with history; holds the text being typed and the
+ * cursor. Feed it raw-mode terminal input with {@linkcode LineEditor.feed},
+ * draw it with {@linkcode LineEditor.render}, and print incoming messages
+ * with {@linkcode LineEditor.printAbove} so they never garble the input line.
+ *
+ * @example
+ * ```ts
+ * const editor = new LineEditor({ prompt: "> ", columns: 80 });
+ * editor.feed("hi\x1b[Dé"); // []
+ * editor.line; // "héi"
+ * editor.feed("\r"); // [{ kind: "submit", line: "héi" }]
+ * ```
+ */
+export class LineEditor {
+  #chars: string[] = [];
+  #cursor = 0;
+  #prompt = "";
+  #promptWidth = 0;
+  #columns = 80;
+  #historySize: number;
+  #history: string[] = [];
+  #historyIndex = 0;
+  #draft = "";
+  #state: "ground" | "esc" | "csi" | "ss3" = "ground";
+  #csi = "";
+  #afterCr = false;
+  #viewStart = 0;
+
+  /** Creates an empty editor; throws RangeError for invalid sizes. */
+  constructor(options: LineEditorOptions = {}) {
+    const historySize = options.historySize ?? 100;
+    if (!Number.isInteger(historySize) || historySize < 0) {
+      throw new RangeError(`invalid history size: ${historySize}`);
+    }
+    this.#historySize = historySize;
+    this.setPrompt(options.prompt ?? "");
+    this.setColumns(options.columns ?? 80);
+  }
+
+  /**
+   * Feed decoded input (may contain several keys, partial escape sequences
+   * are buffered until complete). Returns the actions produced, in order.
+   */
+  feed(input: string): EditorAction[] {
+    const actions: EditorAction[] = [];
+    for (const ch of input) this.#step(ch, actions);
+    return actions;
+  }
+
+  /** The text currently typed. */
+  get line(): string {
+    return this.#chars.join("");
+  }
+
+  /** Cursor position as an index into [...line] (code points). */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /** Replaces the prompt; it may contain SGR colour codes. */
+  setPrompt(prompt: string): void {
+    this.#prompt = prompt;
+    this.#promptWidth = displayWidth(prompt);
+  }
+
+  /** Sets the terminal width; throws RangeError unless a positive integer. */
+  setColumns(columns: number): void {
+    if (!Number.isInteger(columns) || columns < 1) {
+      throw new RangeError(`invalid column count: ${columns}`);
+    }
+    this.#columns = columns;
+  }
+
+  /**
+   * ANSI string that redraws the prompt and input line in place. When they
+   * are wider than the terminal, a horizontal window of the line keeps the
+   * cursor visible. Nothing is ever written to the last column, so the
+   * terminal never wraps; a prompt too wide to leave room is left out.
+   */
+  render(): string {
+    let prompt = this.#prompt;
+    let promptWidth = this.#promptWidth;
+    let room = this.#columns - 1 - promptWidth;
+    if (room < 2 && promptWidth > 0) {
+      prompt = "";
+      promptWidth = 0;
+      room = this.#columns - 1;
+    }
+    this.#adjustView(room);
+    let text = "";
+    let used = 0;
+    for (let i = this.#viewStart; i < this.#chars.length; i++) {
+      const w = _width(this.#chars[i]);
+      if (used + w > room) break;
+      text += this.#chars[i];
+      used += w;
+    }
+    const column = promptWidth +
+      this.#widthOf(this.#viewStart, this.#cursor);
+    const move = column > 0 ? `\x1b[${column}C` : "";
+    return `\r\x1b[2K${prompt}${text}\r${move}`;
+  }
+
+  /**
+   * ANSI string that prints `text` (one or more lines, "\n"-separated) above
+   * the input line, then redraws the input line. The text is written as
+   * given: the owner must strip control characters from untrusted content.
+   */
+  printAbove(text: string): string {
+    let out = "\r\x1b[2K";
+    for (const line of text.split("\n")) {
+      out += (line.endsWith("\r") ? line.slice(0, -1) : line) + "\r\n";
+    }
+    return out + this.render();
+  }
+
+  #step(ch: string, actions: EditorAction[]): void {
+    const afterCr = this.#afterCr;
+    this.#afterCr = false;
+    const cp = ch.codePointAt(0) as number;
+    switch (this.#state) {
+      case "esc":
+        this.#state = "ground";
+        if (ch === "[") {
+          this.#state = "csi";
+          this.#csi = "";
+          return;
+        }
+        if (ch === "O") {
+          this.#state = "ss3";
+          return;
+        }
+        break; // drop the ESC; handle ch as ordinary input
+      case "csi":
+        if (cp >= 0x20 && cp <= 0x3f) {
+          if (this.#csi.length <= _MAX_CSI_LENGTH) this.#csi += ch;
+          return;
+        }
+        this.#state = "ground";
+        if (cp >= 0x40 && cp <= 0x7e) {
+          const key = this.#csi.length <= _MAX_CSI_LENGTH
+            ? _CSI_KEYS[this.#csi + ch]
+            : undefined;
+          if (key !== undefined) this.#key(key);
+          return;
+        }
+        break; // malformed: abandon the sequence, handle ch as input
+      case "ss3": {
+        this.#state = "ground";
+        if (cp >= 0x20 && cp <= 0x7e) {
+          const key = _SS3_KEYS[ch];
+          if (key !== undefined) this.#key(key);
+          return;
+        }
+        break;
+      }
+    }
+    if (ch === _ESC) {
+      this.#state = "esc";
+    } else if (ch === "\n" && afterCr) {
+      // second half of "\r\n": one Enter
+    } else if (cp < 0x20 || cp === 0x7f) {
+      this.#control(ch, actions);
+    } else if (_isInsertable(cp)) {
+      this.#chars.splice(this.#cursor, 0, ch);
+      this.#cursor++;
+    }
+  }
+
+  #control(ch: string, actions: EditorAction[]): void {
+    switch (ch) {
+      case "\r":
+        this.#afterCr = true;
+        this.#submit(actions);
+        return;
+      case "\n":
+        this.#submit(actions);
+        return;
+      case "\x7f":
+      case "\b":
+        this.#deleteRange(this.#previousStop(this.#cursor), this.#cursor);
+        return;
+      case "\x01":
+        return this.#key("home");
+      case "\x05":
+        return this.#key("end");
+      case "\x03":
+        this.#reset();
+        actions.push({ kind: "interrupt" });
+        return;
+      case "\x04":
+        if (this.#chars.length === 0) actions.push({ kind: "eof" });
+        else this.#key("delete");
+        return;
+      case "\x0b":
+        this.#deleteRange(this.#cursor, this.#chars.length);
+        return;
+      case "\x15":
+        this.#deleteRange(0, this.#cursor);
+        return;
+      case "\x17":
+        this.#deleteRange(this.#wordStart(), this.#cursor);
+        return;
+      default:
+        return; // Tab, Ctrl-L and every other control character: ignored
+    }
+  }
+
+  #key(key: _Key): void {
+    switch (key) {
+      case "left":
+        this.#cursor = this.#previousStop(this.#cursor);
+        return;
+      case "right":
+        this.#cursor = this.#nextStop(this.#cursor);
+        return;
+      case "home":
+        this.#cursor = 0;
+        return;
+      case "end":
+        this.#cursor = this.#chars.length;
+        return;
+      case "delete":
+        this.#deleteRange(this.#cursor, this.#nextStop(this.#cursor));
+        return;
+      case "up":
+        if (this.#historyIndex === 0) return;
+        if (this.#historyIndex === this.#history.length) {
+          this.#draft = this.line;
+        }
+        this.#historyIndex--;
+        this.#load(this.#history[this.#historyIndex] ?? "");
+        return;
+      case "down":
+        if (this.#historyIndex >= this.#history.length) return;
+        this.#historyIndex++;
+        this.#load(this.#history[this.#historyIndex] ?? this.#draft);
+        return;
+    }
+  }
+
+  #submit(actions: EditorAction[]): void {
+    const line = this.line;
+    if (
+      line !== "" && this.#historySize > 0 && this.#history.at(-1) !== line
+    ) {
+      this.#history.push(line);
+      if (this.#history.length > this.#historySize) this.#history.shift();
+    }
+    this.#reset();
+    actions.push({ kind: "submit", line });
+  }
+
+  #reset(): void {
+    this.#load("");
+    this.#historyIndex = this.#history.length;
+    this.#draft = "";
+  }
+
+  #load(text: string): void {
+    this.#chars = [...text];
+    this.#cursor = this.#chars.length;
+    this.#viewStart = 0;
+  }
+
+  #deleteRange(from: number, to: number): void {
+    if (to <= from) return;
+    this.#chars.splice(from, to - from);
+    this.#cursor = from;
+  }
+
+  /** Index after the character at `i` and any zero-width marks on it. */
+  #nextStop(i: number): number {
+    if (i >= this.#chars.length) return this.#chars.length;
+    i++;
+    while (i < this.#chars.length && _width(this.#chars[i]) === 0) i++;
+    return i;
+  }
+
+  /** Index of the character (with its zero-width marks) before `i`. */
+  #previousStop(i: number): number {
+    if (i <= 0) return 0;
+    i--;
+    while (i > 0 && _width(this.#chars[i]) === 0) i--;
+    return i;
+  }
+
+  /** Start of the whitespace-delimited word before the cursor. */
+  #wordStart(): number {
+    let i = this.#cursor;
+    while (i > 0 && /\s/u.test(this.#chars[i - 1] as string)) i--;
+    while (i > 0 && !/\s/u.test(this.#chars[i - 1] as string)) i--;
+    return i;
+  }
+
+  #widthOf(from: number, to: number): number {
+    let width = 0;
+    for (let i = from; i < to; i++) width += _width(this.#chars[i]);
+    return width;
+  }
+
+  /** Moves the window start so the cursor fits within `room` columns. */
+  #adjustView(room: number): void {
+    const cursor = this.#cursor;
+    const length = this.#chars.length;
+    let start = Math.min(this.#viewStart, cursor);
+    const under = _width(this.#chars[cursor]);
+    let column = this.#widthOf(start, cursor);
+    while (start < cursor && column + under > room) {
+      column -= _width(this.#chars[start]);
+      start++;
+    }
+    while (start < cursor && _width(this.#chars[start]) === 0) start++;
+    let tail = this.#widthOf(start, length);
+    while (start > 0 && tail + _width(this.#chars[start - 1]) <= room) {
+      start--;
+      tail += _width(this.#chars[start]);
+    }
+    this.#viewStart = start;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The line mode for scripts and bots (stdin not a terminal): one message or
+ * command per input line; events as plain text, or with --json one JSON
+ * object per line. At end of input it waits for every acknowledgement.
+ * @module
+ */
+import type { ChatEvent } from "./events.ts";
+import { renderEvent } from "./render.ts";
+import { writeStdout } from "./output.ts";
+
+/** Longest input line accepted; longer lines are skipped with an error. */
+export const MAX_INPUT_LINE = 64 * 1024;
+
+/** Print events for a pipe: JSON lines or uncoloured text. */
+export function lineModePrinter(
+  json: boolean,
+  me: string,
+  currentRoom: () => string,
+): (event: ChatEvent) => void {
+  return (event) => {
+    if (json) {
+      writeStdout(JSON.stringify(event) + "\n");
+      return;
+    }
+    writeStdout(
+      renderEvent(event, {
+        color: false,
+        currentRoom: currentRoom(),
+        me: me.toLowerCase(),
+      }) + "\n",
+    );
+  };
+}
+
+/**
+ * Split a byte stream into lines (without "\n" or a trailing "\r"). A line
+ * longer than `maxLine` is reported through `onTooLong` and skipped.
+ */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  maxLine: number,
+  onTooLong: () => void,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let skipping = false;
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline).replace(/\r$/, "");
+      buffer = buffer.slice(newline + 1);
+      if (skipping) {
+        skipping = false;
+        continue;
+      }
+      yield line;
+    }
+    if (buffer.length > maxLine) {
+      if (!skipping) onTooLong();
+      skipping = true;
+      buffer = "";
+    }
+  }
+  buffer += decoder.decode();
+  if (buffer.length > 0 && !skipping) yield buffer.replace(/\r$/, "");
+}
+
+/**
+ * Feed every stdin line to `onLine` until end of input, "quit", or the
+ * connection closing. Resolves "eof", "quit" or "closed".
+ */
+export async function runLineMode(
+  onLine: (line: string) => Promise<"quit" | "continue">,
+  emit: (event: ChatEvent) => void,
+  closed: Promise<unknown>,
+): Promise<"eof" | "quit" | "closed"> {
+  const lines = readLines(Deno.stdin.readable, MAX_INPUT_LINE, () =>
+    emit({
+      type: "error",
+      message: `input line longer than ${MAX_INPUT_LINE} bytes skipped`,
+    }));
+  const gone = closed.then(() => null);
+  try {
+    while (true) {
+      const next = await Promise.race([lines.next(), gone]);
+      if (next === null) return "closed";
+      if (next.done) return "eof";
+      if (await onLine(next.value) === "quit") return "quit";
+    }
+  } finally {
+    // Do not await: the generator may be blocked on a read that only ends with stdin.
+    lines.return(undefined).catch(() => {});
+  }
+}

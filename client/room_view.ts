@@ -1,0 +1,57 @@
+/**
+ * The client's view of one room: roster, members with imported keys, its
+ * own current sender key and the sender keys it has received.
+ * @module
+ */
+import type { PublicIdentity } from "../shared/crypto/identity.ts";
+import type { SenderKey } from "../shared/crypto/sender_key.ts";
+import { userKey } from "../shared/names.ts";
+
+/** A known user with keys imported and fingerprint computed. */
+export interface Person {
+  user: string;
+  key: string;
+  identity: PublicIdentity;
+  verifyKey: CryptoKey;
+  encryptKey: CryptoKey;
+  fingerprint: Uint8Array;
+  online: boolean;
+}
+
+/** One room as this client sees it. */
+export class RoomView {
+  readonly name: string;
+  roster = 0;
+  /** user key → member. */
+  readonly members = new Map<string, Person>();
+  /** Our own current sender key, or null when it must be rotated. */
+  myKey: SenderKey | null = null;
+  /** The roster version our key was distributed for. */
+  myKeyRoster = -1;
+  /** Next counter under myKey. */
+  counter = 0;
+  /** The epoch our next rotation will use. */
+  nextEpoch = 1;
+  /** `sender\0epoch` → received sender key. */
+  readonly senderKeys = new Map<string, SenderKey>();
+
+  /** An empty view of `name`. */
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** True when our sender key must be rotated before the next message. */
+  needsRotation(): boolean {
+    return this.myKey === null || this.myKeyRoster !== this.roster;
+  }
+
+  /** The received key of (sender, epoch), if any. */
+  senderKey(sender: string, epoch: number): SenderKey | undefined {
+    return this.senderKeys.get(`${userKey(sender)}\u0000${epoch}`);
+  }
+
+  /** Remember a received (or our own) sender key. */
+  addSenderKey(key: SenderKey): void {
+    this.senderKeys.set(`${key.sender}\u0000${key.epoch}`, key);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Reaching the server: parse HOST:PORT, open TLS trusting the given CA (or
+ * the system roots), and turn TLS failures into messages a person can act on.
+ * There is deliberately no way to skip certificate checks.
+ * @module
+ */
+
+/** Where the server is. */
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+/** Default port of `chat serve`. */
+export const DEFAULT_PORT = 7443;
+
+/** Parse `host`, `host:port` or `[v6]:port`. Throws a usage-style Error on junk. */
+export function parseServerAddress(text: string): ServerAddress {
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text);
+  const plain = /^([A-Za-z0-9.-]+)(?::(\d+))?$/.exec(text);
+  const match = v6 ?? plain;
+  const port = Number(match?.[2] ?? DEFAULT_PORT);
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw Object.assign(new Error(`bad --server "${text}"`), {
+      hint: "use HOST:PORT, e.g. chat.example.org:7443 or 127.0.0.1:7443",
+    });
+  }
+  return { host: match[1]!, port };
+}
+
+/** An Error with a hint line for the user. */
+function hinted(message: string, hint: string, cause: unknown): Error {
+  return Object.assign(new Error(message, { cause }), { hint });
+}
+
+/** Open a TLS connection and complete the handshake. */
+export async function connectToServer(
+  address: ServerAddress,
+  caPath: string | undefined,
+): Promise<Deno.TlsConn> {
+  const where = `${address.host}:${address.port}`;
+  let caCerts: string[] | undefined;
+  if (caPath) {
+    try {
+      caCerts = [await Deno.readTextFile(caPath)];
+    } catch (cause) {
+      throw hinted(
+        `cannot read the CA file ${caPath}: ${(cause as Error).message}`,
+        "pass the ca.pem that `chat serve` printed",
+        cause,
+      );
+    }
+  }
+  let conn: Deno.TlsConn;
+  try {
+    conn = await Deno.connectTls({
+      hostname: address.host,
+      port: address.port,
+      ...(caCerts ? { caCerts } : {}),
+    });
+  } catch (cause) {
+    if (cause instanceof Deno.errors.ConnectionRefused) {
+      throw hinted(
+        `cannot connect to ${where}: connection refused`,
+        "is `chat serve` running there? check --server",
+        cause,
+      );
+    }
+    throw hinted(
+      `cannot connect to ${where}: ${(cause as Error).message}`,
+      "check --server and your network",
+      cause,
+    );
+  }
+  try {
+    await conn.handshake();
+  } catch (cause) {
+    conn.close();
+    const detail = (cause as Error).message;
+    if (/UnknownIssuer|UnknownCA|BadSignature/.test(detail)) {
+      throw hinted(
+        `TLS error: the certificate of ${where} is not signed by a CA you trust (${detail})`,
+        caPath
+          ? `${caPath} is not the CA of this server; get the right ca.pem from its operator`
+          : "pass the server's CA with --ca FILE (chat serve prints its path and fingerprint)",
+        cause,
+      );
+    }
+    if (/NotValidForName|CertNotValidForName/.test(detail)) {
+      throw hinted(
+        `TLS error: the certificate of ${where} is not valid for the name "${address.host}" (${detail})`,
+        "connect with a name the certificate lists (chat serve --name adds names)",
+        cause,
+      );
+    }
+    throw hinted(
+      `TLS error with ${where}: ${detail}`,
+      "check --server and --ca",
+      cause,
+    );
+  }
+  return conn;
+}

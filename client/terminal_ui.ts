@@ -1,0 +1,103 @@
+/**
+ * The interactive terminal: raw-mode input through the LineEditor, and
+ * every incoming event printed above the input line so a half-typed line is
+ * never garbled.
+ * @module
+ */
+import { LineEditor } from "./line_editor.ts";
+import type { ChatEvent } from "./events.ts";
+import { renderEvent, roomLabel } from "./render.ts";
+import { writeStdout } from "./output.ts";
+
+/** The interactive front end. Create it before the client so no event is missed. */
+export class TerminalUi {
+  #editor: LineEditor;
+  #color: boolean;
+  #me: string;
+  #currentRoom: () => string;
+  #active = false;
+
+  /** `currentRoom` is asked on every render to label the prompt. */
+  constructor(me: string, currentRoom: () => string) {
+    this.#me = me.toLowerCase();
+    this.#currentRoom = currentRoom;
+    this.#color = !Deno.env.get("NO_COLOR");
+    this.#editor = new LineEditor({ columns: columns() });
+  }
+
+  /** Show one event above the input line. */
+  show = (event: ChatEvent): void => {
+    const text = renderEvent(event, {
+      color: this.#color,
+      currentRoom: this.#currentRoom(),
+      me: this.#me,
+    });
+    if (!this.#active) {
+      writeStdout(text + "\n");
+      return;
+    }
+    this.#updatePrompt();
+    writeStdout(this.#editor.printAbove(text));
+  };
+
+  #updatePrompt(): void {
+    const label = `${roomLabel(this.#currentRoom(), this.#me)}> `;
+    this.#editor.setPrompt(this.#color ? `\x1b[1m${label}\x1b[0m` : label);
+  }
+
+  /**
+   * Read keys until the user quits or `closed` resolves (connection lost).
+   * Each finished line goes to `onLine`; resolves "quit" or "closed".
+   */
+  async run(
+    onLine: (line: string) => Promise<"quit" | "continue">,
+    closed: Promise<unknown>,
+  ): Promise<"quit" | "closed"> {
+    Deno.stdin.setRaw(true);
+    const resize = () => {
+      this.#editor.setColumns(columns());
+      writeStdout(this.#editor.render());
+    };
+    const canResize = Deno.build.os !== "windows";
+    if (canResize) Deno.addSignalListener("SIGWINCH", resize);
+    this.#active = true;
+    this.#updatePrompt();
+    writeStdout(this.#editor.render());
+    const reader = Deno.stdin.readable.getReader();
+    const decoder = new TextDecoder();
+    const gone = closed.then(() => null);
+    try {
+      while (true) {
+        const chunk = await Promise.race([reader.read(), gone]);
+        if (chunk === null) return "closed";
+        if (chunk.done) return "quit";
+        const actions = this.#editor.feed(
+          decoder.decode(chunk.value, { stream: true }),
+        );
+        for (const action of actions) {
+          if (action.kind !== "submit") return "quit";
+          writeStdout(this.#editor.render());
+          if (await onLine(action.line) === "quit") return "quit";
+          this.#updatePrompt();
+          writeStdout(this.#editor.render());
+        }
+        writeStdout(this.#editor.render());
+      }
+    } finally {
+      this.#active = false;
+      await reader.cancel().catch(() => {});
+      reader.releaseLock();
+      if (canResize) Deno.removeSignalListener("SIGWINCH", resize);
+      Deno.stdin.setRaw(false);
+      writeStdout("\r\x1b[2K");
+    }
+  }
+}
+
+function columns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 80;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * `chat`: the command line. Parses arguments and hands over to server/ or
+ * client/; nothing else lives here.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { VERSION } from "./version.ts";
+
+const HELP =
+  `chat ${VERSION} — end-to-end encrypted terminal chat for small teams
+
+Usage:
+  chat serve [--host 127.0.0.1] [--port 7443] [--data DIR] [--certs DIR]
+             [--name DNS-or-IP ...] [--cert FILE --key FILE]
+  chat join  --user NAME [--server HOST:PORT] [--ca FILE] [--room NAME] [--json]
+  chat id    --user NAME          print your key fingerprint
+  chat --help | --version
+
+serve   Start a TLS server. On first run it creates a local CA and a server
+        certificate in --certs (default certs/) and prints the CA file that
+        clients pass to --ca. State lives in --data (default data/).
+join    Connect, log in with your key (created on first use under
+        $XDG_CONFIG_HOME/chat or ~/.config/chat) and chat. Type /help inside.
+        When stdin is not a terminal, each input line is a message or command;
+        --json prints one JSON object per event.
+`;
+
+/** A command-line mistake: exit code 2. */
+class UsageError extends Error {}
+
+function fail(message: string, hint?: string, code = 1): never {
+  console.error(`chat: error: ${message}`);
+  if (hint) console.error(`chat: hint: ${hint}`);
+  Deno.exit(code);
+}
+
+type OptionSpec = NonNullable<
+  NonNullable<Parameters<typeof parseArgs>[0]>["options"]
+>;
+
+function parse(args: string[], options: OptionSpec) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false })
+      .values as Record<string, string | boolean | string[] | undefined>;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function port(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) {
+    throw new UsageError(
+      `--port must be a number from 0 to 65535, not "${value}"`,
+    );
+  }
+  return n;
+}
+
+async function serve(args: string[]): Promise<void> {
+  const v = parse(args, {
+    host: { type: "string" },
+    port: { type: "string" },
+    data: { type: "string" },
+    certs: { type: "string" },
+    name: { type: "string", multiple: true },
+    cert: { type: "string" },
+    key: { type: "string" },
+    "trace-frames": { type: "string" },
+  });
+  if ((v.cert === undefined) !== (v.key === undefined)) {
+    throw new UsageError("--cert and --key go together");
+  }
+  const { runServeCommand } = await import("./server/serve_command.ts");
+  await runServeCommand({
+    host: v.host as string | undefined,
+    port: port(v.port as string | undefined, 7443),
+    dataDir: v.data as string | undefined,
+    certsDir: v.certs as string | undefined,
+    names: (v.name as string[] | undefined) ?? [],
+    certPath: v.cert as string | undefined,
+    keyPath: v.key as string | undefined,
+    traceFramesPath: v["trace-frames"] as string | undefined,
+  });
+}
+
+async function join(args: string[]): Promise<void> {
+  const v = parse(args, {
+    user: { type: "string" },
+    server: { type: "string" },
+    ca: { type: "string" },
+    room: { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (typeof v.user !== "string") {
+    throw new UsageError("join needs --user NAME");
+  }
+  const { runJoinCommand } = await import("./client/join_command.ts");
+  const code = await runJoinCommand({
+    user: v.user,
+    server: (v.server as string | undefined) ?? "localhost:7443",
+    caPath: v.ca as string | undefined,
+    room: (v.room as string | undefined) ?? "general",
+    json: v.json === true,
+  });
+  Deno.exit(code);
+}
+
+async function id(args: string[]): Promise<void> {
+  const v = parse(args, { user: { type: "string" } });
+  if (typeof v.user !== "string") throw new UsageError("id needs --user NAME");
+  const { runIdCommand } = await import("./client/join_command.ts");
+  await runIdCommand(v.user);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "serve":
+        return await serve(rest);
+      case "join":
+        return await join(rest);
+      case "id":
+        return await id(rest);
+      case "--help":
+      case "-h":
+      case "help":
+        console.log(HELP);
+        return;
+      case "--version":
+      case "-V":
+        console.log(
+          `chat ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`,
+        );
+        return;
+      case undefined:
+        throw new UsageError("no command given");
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      fail(error.message, "run `chat --help` for usage", 2);
+    }
+    const e = error as Error & { hint?: string };
+    fail(e.message, e.hint);
+  }
+}
+
+if (import.meta.main) await main(Deno.args);

@@ -1,0 +1,153 @@
+/**
+ * `chat serve`: TLS material, the store, the hub and the accept loop,
+ * started and stopped as one unit.
+ * @module
+ */
+import { join } from "node:path";
+import { DEFAULT_LIMITS } from "../shared/limits.ts";
+import { ChatHub } from "./hub.ts";
+import { ensureLocalCertificates, loadServerTls } from "./local_ca.ts";
+import { serveConnection } from "./session.ts";
+import type { FramedConnection } from "../shared/framed_connection.ts";
+import { SqliteHistoryStore } from "./store/sqlite_store.ts";
+
+/** Everything `chat serve` can be told. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  certsDir: string;
+  /** Extra names (DNS or IP) for the generated certificate. */
+  names: string[];
+  certPath?: string;
+  keyPath?: string;
+  maxFrameBytes: number;
+  maxTextBytes: number;
+  maxQueueBytes: number;
+  loginTimeoutMs: number;
+  /** Append every received frame body (ciphertext only) to this file. */
+  traceFramesPath?: string;
+  log: (line: string) => void;
+}
+
+/** Defaults for every setting (DESIGN.md, Limits). */
+export const DEFAULT_SERVER_CONFIG: ServerConfig = {
+  host: "127.0.0.1",
+  port: 7443,
+  dataDir: "data",
+  certsDir: "certs",
+  names: [],
+  maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes,
+  maxTextBytes: DEFAULT_LIMITS.maxTextBytes,
+  maxQueueBytes: 1024 * 1024,
+  loginTimeoutMs: 10_000,
+  log: (line) => console.log(`chat: ${line}`),
+};
+
+/** A running server. */
+export interface RunningServer {
+  hostname: string;
+  port: number;
+  /** The local CA file clients should trust, when the server made its own. */
+  caPath: string | null;
+  caFingerprint: string | null;
+  certificateCreated: boolean;
+  /** Stop accepting, close every connection, close the store. */
+  close(): Promise<void>;
+}
+
+/** Start a server with `config`; resolves once it is listening. */
+export async function startServer(
+  config: ServerConfig,
+): Promise<RunningServer> {
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  let caPath: string | null = null;
+  let caFingerprint: string | null = null;
+  let created = false;
+  let certPath = config.certPath, keyPath = config.keyPath;
+  if (!certPath || !keyPath) {
+    const names = [config.host, ...config.names].filter((n) =>
+      n !== "0.0.0.0" && n !== "::"
+    );
+    const files = await ensureLocalCertificates(config.certsDir, names);
+    ({ certPath, keyPath, caPath, caFingerprint, created } = files);
+  }
+  const tls = await loadServerTls(certPath, keyPath);
+  const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"));
+  const hub = await ChatHub.open(store, {
+    maxTextBytes: config.maxTextBytes,
+    log: config.log,
+  });
+  let trace: Deno.FsFile | null = null;
+  if (config.traceFramesPath) {
+    trace = await Deno.open(config.traceFramesPath, {
+      create: true,
+      append: true,
+      mode: 0o600,
+    });
+  }
+  const listener = Deno.listenTls({
+    hostname: config.host,
+    port: config.port,
+    cert: tls.cert,
+    key: tls.key,
+  });
+  const open = new Set<FramedConnection>();
+  const running = new Set<Promise<void>>();
+  const newline = new Uint8Array([10]);
+  const sessionOptions = {
+    serverNames: tls.names,
+    maxFrameBytes: config.maxFrameBytes,
+    maxTextBytes: config.maxTextBytes,
+    maxQueueBytes: config.maxQueueBytes,
+    loginTimeoutMs: config.loginTimeoutMs,
+    log: config.log,
+    ...(trace
+      ? {
+        traceFrame: (body: Uint8Array) => {
+          trace.writeSync(body);
+          trace.writeSync(newline);
+        },
+      }
+      : {}),
+  };
+  const track = (framed: FramedConnection) => {
+    open.add(framed);
+    return () => open.delete(framed);
+  };
+  const acceptLoop = (async () => {
+    while (true) {
+      let conn: Deno.TlsConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource) return; // closed
+        config.log(`accept failed: ${(error as Error).message}`);
+        continue;
+      }
+      const done = serveConnection(conn, hub, sessionOptions, track);
+      running.add(done);
+      done.finally(() => running.delete(done));
+    }
+  })();
+  const addr = listener.addr as Deno.NetAddr;
+  let closing: Promise<void> | null = null;
+  return {
+    hostname: addr.hostname,
+    port: addr.port,
+    caPath,
+    caFingerprint,
+    certificateCreated: created,
+    close() {
+      closing ??= (async () => {
+        listener.close();
+        await acceptLoop;
+        for (const framed of open) framed.close();
+        await Promise.allSettled([...running]);
+        await store.close();
+        trace?.close();
+      })();
+      return closing;
+    },
+  };
+}

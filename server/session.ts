@@ -1,0 +1,207 @@
+/**
+ * One client connection from TLS handshake to close: the handshake
+ * deadline, the login challenge, then frame dispatch to the hub.
+ * @module
+ */
+import { decodeFrameBody } from "../shared/codec.ts";
+import {
+  AuthError,
+  type CryptoError,
+  ProtocolError,
+} from "../shared/errors.ts";
+import { fromBase64Url, toBase64Url } from "../shared/bytes.ts";
+import { parseClientFrame } from "../shared/protocol.ts";
+import type { LoginFrame, ServerFrame } from "../shared/protocol.ts";
+import { PROTOCOL_VERSION } from "../shared/limits.ts";
+import {
+  importEncryptKey,
+  importVerifyKey,
+} from "../shared/crypto/identity.ts";
+import { verifyLogin } from "../shared/crypto/login.ts";
+import { FramedConnection } from "../shared/framed_connection.ts";
+import { type ChatHub, frameBytes, type HubSession } from "./hub.ts";
+import { StoreError, type UserRecord } from "./store/history_store.ts";
+
+/** Settings for each connection. */
+export interface SessionOptions {
+  /** Names this server answers to (the certificate's SANs). */
+  serverNames: string[];
+  maxFrameBytes: number;
+  maxTextBytes: number;
+  maxQueueBytes: number;
+  /** TLS handshake + login must finish within this many ms. */
+  loginTimeoutMs: number;
+  log: (line: string) => void;
+  /** If set, every received frame body is passed here (debug tracing). */
+  traceFrame?: (body: Uint8Array) => void;
+}
+
+/** Serve one accepted TLS connection until it closes. Never throws. */
+export async function serveConnection(
+  conn: Deno.TlsConn,
+  hub: ChatHub,
+  options: SessionOptions,
+  track: (framed: FramedConnection) => () => void,
+): Promise<void> {
+  const framed = new FramedConnection(conn, {
+    maxFrameBytes: options.maxFrameBytes,
+    maxQueueBytes: options.maxQueueBytes,
+  }, (reason) => options.log(`dropping a connection: ${reason}`));
+  const untrack = track(framed);
+  const sessionId = crypto.randomUUID();
+  const nonce = crypto.getRandomValues(new Uint8Array(32));
+  let session: HubSession | null = null;
+  const loginTimer = setTimeout(() => {
+    if (!session) framed.close();
+  }, options.loginTimeoutMs);
+  const send = (frame: ServerFrame) => framed.send(frameBytes(frame));
+  try {
+    try {
+      await conn.handshake();
+    } catch {
+      return; // bad TLS client hello, wrong CA on the other side, or the deadline
+    }
+    send({
+      t: "hello",
+      v: PROTOCOL_VERSION,
+      session: sessionId,
+      nonce: toBase64Url(nonce),
+      maxFrameBytes: options.maxFrameBytes,
+      maxTextBytes: options.maxTextBytes,
+    });
+    let nonceUsed = false;
+    for await (const body of framed.bodies()) {
+      options.traceFrame?.(body);
+      let frame;
+      try {
+        frame = parseClientFrame(decodeFrameBody(body));
+      } catch (error) {
+        const e = error as ProtocolError;
+        send({ t: "error", code: e.code, message: e.message });
+        if (e.code === "unknown_type" && session) continue;
+        break; // malformed frames close the connection
+      }
+      if (!session) {
+        if (frame.t !== "login" || nonceUsed) {
+          send({ t: "error", code: "auth_required", message: "log in first" });
+          break;
+        }
+        nonceUsed = true;
+        try {
+          const user = await checkLogin(frame, hub, options, sessionId, nonce);
+          clearTimeout(loginTimer);
+          session = {
+            id: sessionId,
+            user,
+            sink: framed,
+            sentKeys: new Set(),
+          };
+          options.log(`${user.name} logged in (session ${sessionId})`);
+          await hub.attach(session);
+        } catch (error) {
+          const code = error instanceof AuthError ? error.code : "auth_failed";
+          send({ t: "error", code, message: (error as Error).message });
+          options.log(`login refused for ${frame.user}: ${code}`);
+          break;
+        }
+        continue;
+      }
+      try {
+        await hub.handle(session, frame);
+      } catch (error) {
+        send(errorFrame(error));
+        if (!(error instanceof ProtocolError || error instanceof StoreError)) {
+          options.log(`internal error: ${(error as Error).stack ?? error}`);
+        }
+      }
+    }
+    await framed.drain();
+  } catch (error) {
+    if (error instanceof ProtocolError) {
+      send({ t: "error", code: error.code, message: error.message });
+      await framed.drain();
+    } else {
+      options.log(`connection error: ${(error as Error).message}`);
+    }
+  } finally {
+    clearTimeout(loginTimer);
+    if (session) {
+      hub.detach(session);
+      options.log(`${session.user.name} disconnected (session ${sessionId})`);
+    }
+    framed.close();
+    untrack();
+  }
+}
+
+function errorFrame(error: unknown): ServerFrame {
+  if (error instanceof ProtocolError) {
+    const extra = (error.cause ?? {}) as {
+      id?: string;
+      room?: string;
+      epoch?: number;
+    };
+    return {
+      t: "error",
+      code: error.code,
+      message: error.message,
+      ...(extra.id !== undefined ? { id: extra.id } : {}),
+      ...(extra.room !== undefined ? { room: extra.room } : {}),
+      ...(extra.epoch !== undefined ? { epoch: extra.epoch } : {}),
+    };
+  }
+  if (error instanceof StoreError) {
+    return {
+      t: "error",
+      code: "store_unavailable",
+      message:
+        "the server could not store that; it was not delivered, try again",
+    };
+  }
+  return { t: "error", code: "internal", message: "internal server error" };
+}
+
+async function checkLogin(
+  frame: LoginFrame,
+  hub: ChatHub,
+  options: SessionOptions,
+  session: string,
+  nonce: Uint8Array,
+): Promise<UserRecord> {
+  const server = frame.server.toLowerCase();
+  if (!options.serverNames.some((n) => n.toLowerCase() === server)) {
+    throw new AuthError(
+      "wrong_server",
+      `this server is not "${frame.server}"; connect with one of: ${
+        options.serverNames.join(", ")
+      }`,
+    );
+  }
+  let idKey: Uint8Array<ArrayBuffer>, encKey: Uint8Array<ArrayBuffer>;
+  let verifyKey: CryptoKey;
+  try {
+    idKey = fromBase64Url(frame.idKey);
+    encKey = fromBase64Url(frame.encKey);
+    verifyKey = await importVerifyKey(idKey);
+    await importEncryptKey(encKey);
+  } catch (cause) {
+    throw new AuthError(
+      "bad_key",
+      `login keys rejected: ${(cause as CryptoError).message}`,
+    );
+  }
+  const ok = await verifyLogin(verifyKey, fromBase64Url(frame.sig), {
+    server,
+    session,
+    nonce,
+    uid: frame.uid,
+    user: frame.user,
+  });
+  if (!ok) throw new AuthError("auth_failed", "login signature is not valid");
+  return await hub.registry.claim({
+    user: frame.user,
+    uid: frame.uid,
+    idKey,
+    encKey,
+  });
+}

@@ -1,0 +1,371 @@
+/**
+ * The embedded SQLite engine of HistoryStore (`node:sqlite`), in WAL mode
+ * with synchronous=FULL: a message is on disk before it is acknowledged.
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type {
+  AppendResult,
+  HistoryStore,
+  RoomRecord,
+  StoredMessage,
+  StoredWrap,
+  UserRecord,
+} from "./history_store.ts";
+import { StoreError } from "./history_store.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  user_key TEXT PRIMARY KEY,
+  skeleton TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  id_key BLOB NOT NULL,
+  enc_key BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rooms (
+  room TEXT PRIMARY KEY,
+  roster INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+  room TEXT NOT NULL,
+  user_key TEXT NOT NULL,
+  PRIMARY KEY (room, user_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sender_keys (
+  room TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  recipient TEXT NOT NULL,
+  roster INTEGER NOT NULL,
+  wrap TEXT NOT NULL,
+  sig TEXT NOT NULL,
+  PRIMARY KEY (room, sender, epoch, recipient)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+  room TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  msg_id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  counter INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  iv TEXT NOT NULL,
+  ct TEXT NOT NULL,
+  sig TEXT NOT NULL,
+  PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_sender_id ON messages (sender, msg_id);
+`;
+
+type Row = Record<string, unknown>;
+
+/** HistoryStore on one SQLite file. */
+export class SqliteHistoryStore implements HistoryStore {
+  #db: DatabaseSync;
+  #stmts: Record<string, StatementSync>;
+
+  /** Open (creating if needed) the database at `path`. */
+  constructor(path: string) {
+    try {
+      this.#db = new DatabaseSync(path);
+      this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec("PRAGMA synchronous = FULL");
+      this.#db.exec("PRAGMA busy_timeout = 5000");
+      this.#db.exec(SCHEMA);
+    } catch (cause) {
+      throw new StoreError(
+        "unavailable",
+        `cannot open the database at ${path}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    const db = this.#db;
+    this.#stmts = {
+      getUser: db.prepare("SELECT * FROM users WHERE user_key = ?"),
+      getUserBySkeleton: db.prepare("SELECT * FROM users WHERE skeleton = ?"),
+      createUser: db.prepare(
+        "INSERT INTO users (user_key, skeleton, name, uid, id_key, enc_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      rooms: db.prepare("SELECT room, roster, last_seq FROM rooms"),
+      members: db.prepare("SELECT room, user_key FROM members"),
+      ensureRoom: db.prepare(
+        "INSERT OR IGNORE INTO rooms (room, roster, last_seq) VALUES (?, 0, 0)",
+      ),
+      insertMember: db.prepare(
+        "INSERT OR IGNORE INTO members (room, user_key) VALUES (?, ?)",
+      ),
+      deleteMember: db.prepare(
+        "DELETE FROM members WHERE room = ? AND user_key = ?",
+      ),
+      bumpRoster: db.prepare(
+        "UPDATE rooms SET roster = roster + 1 WHERE room = ? RETURNING roster",
+      ),
+      roster: db.prepare("SELECT roster FROM rooms WHERE room = ?"),
+      latestEpoch: db.prepare(
+        "SELECT MAX(epoch) AS epoch FROM sender_keys WHERE room = ? AND sender = ?",
+      ),
+      insertWrap: db.prepare(
+        "INSERT INTO sender_keys (room, sender, epoch, recipient, roster, wrap, sig) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      getWrap: db.prepare(
+        "SELECT * FROM sender_keys WHERE room = ? AND sender = ? AND epoch = ? AND recipient = ?",
+      ),
+      findById: db.prepare(
+        "SELECT seq FROM messages WHERE sender = ? AND msg_id = ?",
+      ),
+      nextSeq: db.prepare(
+        "UPDATE rooms SET last_seq = last_seq + 1 WHERE room = ? RETURNING last_seq",
+      ),
+      insertMessage: db.prepare(
+        "INSERT INTO messages (room, seq, msg_id, sender, epoch, counter, ts, iv, ct, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      history: db.prepare(
+        `SELECT m.* FROM messages m
+         JOIN sender_keys k ON k.room = m.room AND k.sender = m.sender
+           AND k.epoch = m.epoch AND k.recipient = ?
+         WHERE m.room = ? AND m.seq < ?
+         ORDER BY m.seq DESC LIMIT ?`,
+      ),
+    };
+  }
+
+  #stmt(name: string): StatementSync {
+    return this.#stmts[name]!;
+  }
+
+  #transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // the failed statement may already have rolled back
+      }
+      throw error;
+    }
+  }
+
+  #wrapError(what: string, cause: unknown): never {
+    if (cause instanceof StoreError) throw cause;
+    const message = (cause as Error).message ?? String(cause);
+    const code = /UNIQUE|constraint/i.test(message)
+      ? "conflict"
+      : "unavailable";
+    throw new StoreError(code, `${what} failed: ${message}`, { cause });
+  }
+
+  getUser(userKey: string): Promise<UserRecord | null> {
+    const row = this.#stmt("getUser").get(userKey) as Row | undefined;
+    return Promise.resolve(row ? toUser(row) : null);
+  }
+
+  getUserBySkeleton(skeleton: string): Promise<UserRecord | null> {
+    const row = this.#stmt("getUserBySkeleton").get(skeleton) as
+      | Row
+      | undefined;
+    return Promise.resolve(row ? toUser(row) : null);
+  }
+
+  createUser(user: UserRecord): Promise<void> {
+    try {
+      this.#stmt("createUser").run(
+        user.userKey,
+        user.skeleton,
+        user.name,
+        user.uid,
+        user.idKey,
+        user.encKey,
+        user.createdAt,
+      );
+      return Promise.resolve();
+    } catch (cause) {
+      this.#wrapError("registering the user", cause);
+    }
+  }
+
+  listRooms(): Promise<RoomRecord[]> {
+    const rooms = new Map<string, RoomRecord>();
+    for (const row of this.#stmt("rooms").all() as Row[]) {
+      rooms.set(String(row.room), {
+        room: String(row.room),
+        roster: Number(row.roster),
+        lastSeq: Number(row.last_seq),
+        members: [],
+      });
+    }
+    for (const row of this.#stmt("members").all() as Row[]) {
+      rooms.get(String(row.room))?.members.push(String(row.user_key));
+    }
+    return Promise.resolve([...rooms.values()]);
+  }
+
+  addMember(room: string, userKey: string): Promise<number> {
+    try {
+      return Promise.resolve(this.#transaction(() => {
+        this.#stmt("ensureRoom").run(room);
+        const inserted = this.#stmt("insertMember").run(room, userKey);
+        if (inserted.changes === 0) {
+          return Number((this.#stmt("roster").get(room) as Row).roster);
+        }
+        return Number((this.#stmt("bumpRoster").get(room) as Row).roster);
+      }));
+    } catch (cause) {
+      this.#wrapError("joining the room", cause);
+    }
+  }
+
+  removeMember(room: string, userKey: string): Promise<number> {
+    try {
+      return Promise.resolve(this.#transaction(() => {
+        const removed = this.#stmt("deleteMember").run(room, userKey);
+        const row = removed.changes === 0
+          ? this.#stmt("roster").get(room)
+          : this.#stmt("bumpRoster").get(room);
+        return Number((row as Row | undefined)?.roster ?? 0);
+      }));
+    } catch (cause) {
+      this.#wrapError("leaving the room", cause);
+    }
+  }
+
+  latestEpoch(room: string, sender: string): Promise<number> {
+    const row = this.#stmt("latestEpoch").get(room, sender) as Row | undefined;
+    return Promise.resolve(Number(row?.epoch ?? 0));
+  }
+
+  saveSenderKey(wraps: StoredWrap[]): Promise<void> {
+    try {
+      this.#transaction(() => {
+        const insert = this.#stmt("insertWrap");
+        for (const w of wraps) {
+          insert.run(
+            w.room,
+            w.sender,
+            w.epoch,
+            w.recipient,
+            w.roster,
+            w.wrap,
+            w.sig,
+          );
+        }
+      });
+      return Promise.resolve();
+    } catch (cause) {
+      this.#wrapError("storing the sender key", cause);
+    }
+  }
+
+  getWrap(
+    room: string,
+    sender: string,
+    epoch: number,
+    recipient: string,
+  ): Promise<StoredWrap | null> {
+    const row = this.#stmt("getWrap").get(room, sender, epoch, recipient) as
+      | Row
+      | undefined;
+    if (!row) return Promise.resolve(null);
+    return Promise.resolve({
+      room: String(row.room),
+      sender: String(row.sender),
+      epoch: Number(row.epoch),
+      roster: Number(row.roster),
+      recipient: String(row.recipient),
+      wrap: String(row.wrap),
+      sig: String(row.sig),
+    });
+  }
+
+  appendMessage(message: Omit<StoredMessage, "seq">): Promise<AppendResult> {
+    try {
+      return Promise.resolve(this.#transaction(() => {
+        const existing = this.#stmt("findById").get(
+          message.sender,
+          message.id,
+        ) as Row | undefined;
+        if (existing) return { seq: Number(existing.seq), duplicate: true };
+        const row = this.#stmt("nextSeq").get(message.room) as Row | undefined;
+        if (!row) {
+          throw new StoreError("conflict", `no room ${message.room}`);
+        }
+        const seq = Number(row.last_seq);
+        this.#stmt("insertMessage").run(
+          message.room,
+          seq,
+          message.id,
+          message.sender,
+          message.epoch,
+          message.counter,
+          message.ts,
+          message.iv,
+          message.ct,
+          message.sig,
+        );
+        return { seq, duplicate: false };
+      }));
+    } catch (cause) {
+      this.#wrapError("storing the message", cause);
+    }
+  }
+
+  history(
+    room: string,
+    recipient: string,
+    beforeSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const rows = this.#stmt("history").all(
+      recipient,
+      room,
+      beforeSeq,
+      limit,
+    ) as Row[];
+    return Promise.resolve(rows.map(toMessage));
+  }
+
+  close(): Promise<void> {
+    if (this.#db.isOpen) {
+      try {
+        this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch {
+        // a checkpoint is an optimisation; closing still commits everything
+      }
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+}
+
+function toUser(row: Row): UserRecord {
+  return {
+    userKey: String(row.user_key),
+    skeleton: String(row.skeleton),
+    name: String(row.name),
+    uid: String(row.uid),
+    idKey: new Uint8Array(row.id_key as Uint8Array),
+    encKey: new Uint8Array(row.enc_key as Uint8Array),
+    createdAt: Number(row.created_at),
+  };
+}
+
+function toMessage(row: Row): StoredMessage {
+  return {
+    room: String(row.room),
+    seq: Number(row.seq),
+    id: String(row.msg_id),
+    sender: String(row.sender),
+    epoch: Number(row.epoch),
+    counter: Number(row.counter),
+    ts: Number(row.ts),
+    iv: String(row.iv),
+    ct: String(row.ct),
+    sig: String(row.sig),
+  };
+}

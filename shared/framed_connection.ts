@@ -1,0 +1,147 @@
+/**
+ * A byte stream (a TLS connection) seen as frames: reads are split into frame bodies, and
+ * writes are queued, bounded in bytes, and coalesced so that every frame
+ * produced in one event-loop turn goes out in a single TLS write (Deno's
+ * TlsConn has no setNoDelay, so many small writes would wait on Nagle).
+ * @module
+ */
+import { FrameDecoder } from "./codec.ts";
+
+/** The three calls this module needs from a connection (Deno.Conn has them). */
+export interface ByteStream {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** Where frames for one peer go. `send` returns false once the peer is gone. */
+export interface FrameSink {
+  send(frame: Uint8Array): boolean;
+  close(): void;
+}
+
+/** Limits for one connection. */
+export interface ConnectionLimits {
+  maxFrameBytes: number;
+  /** Bytes that may wait to be written before the peer counts as a slow consumer. */
+  maxQueueBytes: number;
+}
+
+/** Frame reading and coalesced, bounded writing over one byte stream. */
+export class FramedConnection implements FrameSink {
+  readonly conn: ByteStream;
+  #decoder: FrameDecoder;
+  #limits: ConnectionLimits;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #flushing = false;
+  #closed = false;
+  #onDrop: (reason: string) => void;
+  #drainWaiters: (() => void)[] = [];
+
+  /** Wrap `conn`; `onDrop` is told why the connection was dropped by us. */
+  constructor(
+    conn: ByteStream,
+    limits: ConnectionLimits,
+    onDrop: (reason: string) => void = () => {},
+  ) {
+    this.conn = conn;
+    this.#limits = limits;
+    this.#decoder = new FrameDecoder(limits.maxFrameBytes);
+    this.#onDrop = onDrop;
+  }
+
+  /** True once close() ran or the peer went away. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Frame bodies as they arrive; ends when the peer closes. Throws ProtocolError on a bad header. */
+  async *bodies(): AsyncGenerator<Uint8Array> {
+    const buffer = new Uint8Array(64 * 1024);
+    while (!this.#closed) {
+      let n: number | null;
+      try {
+        n = await this.conn.read(buffer);
+      } catch {
+        return;
+      }
+      if (n === null) return;
+      yield* this.#decoder.pushBodies(buffer.subarray(0, n));
+    }
+  }
+
+  /** Queue a frame; false if the connection is closed or just got dropped for a full queue. */
+  send(frame: Uint8Array): boolean {
+    if (this.#closed) return false;
+    this.#pendingBytes += frame.length;
+    if (this.#pendingBytes > this.#limits.maxQueueBytes) {
+      this.#onDrop("send queue full (slow consumer)");
+      this.close();
+      return false;
+    }
+    this.#pending.push(frame);
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return true;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#pending.length > 0 && !this.#closed) {
+        const chunks = this.#pending;
+        this.#pending = [];
+        const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
+        let written = 0;
+        while (written < bytes.length) {
+          written += await this.conn.write(bytes.subarray(written));
+        }
+        this.#pendingBytes -= bytes.length;
+      }
+    } catch {
+      this.close();
+    } finally {
+      this.#flushing = false;
+      this.#wakeDrainWaiters();
+    }
+  }
+
+  #wakeDrainWaiters(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Wait until everything queued so far has been handed to the socket (or the connection closed). */
+  drain(): Promise<void> {
+    if (!this.#flushing || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Close the socket (idempotent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = [];
+    this.#wakeDrainWaiters();
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by the peer
+    }
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
