@@ -119,7 +119,7 @@ export async function importIdentity(
       ["decrypt"],
     );
     checkRsaKey(decryptKey);
-    return {
+    const identity: Identity = {
       user: stored.user,
       uid: stored.uid,
       idKey,
@@ -129,11 +129,46 @@ export async function importIdentity(
       verifyKey: await importVerifyKey(idKey),
       encryptKey: await importEncryptKey(encKey),
     };
+    await assertKeyPairsMatch(identity);
+    return identity;
   } catch (cause) {
     if (cause instanceof CryptoError) throw cause;
     throw new CryptoError("key file is damaged: a key could not be imported", {
       cause,
     });
+  }
+}
+
+/** A key file whose public halves belong to other private keys is damaged or forged. */
+async function assertKeyPairsMatch(identity: Identity): Promise<void> {
+  const probe = crypto.getRandomValues(new Uint8Array(32));
+  const signature = await sign(identity.signingKey, probe);
+  if (!await verify(identity.verifyKey, signature, probe)) {
+    throw new CryptoError(
+      "key file is damaged: its identity public key does not match its private key",
+    );
+  }
+  const wrapped = await crypto.subtle.encrypt(
+    { name: "RSA-OAEP" },
+    identity.encryptKey,
+    probe,
+  );
+  let unwrapped: Uint8Array;
+  try {
+    unwrapped = new Uint8Array(
+      await crypto.subtle.decrypt(
+        { name: "RSA-OAEP" },
+        identity.decryptKey,
+        wrapped,
+      ),
+    );
+  } catch {
+    unwrapped = new Uint8Array(0);
+  }
+  if (!constantTimeEqual(unwrapped, probe)) {
+    throw new CryptoError(
+      "key file is damaged: its encryption public key does not match its private key",
+    );
   }
 }
 

@@ -1,0 +1,360 @@
+/**
+ * End-to-end test harness: a real `chat serve` process on 127.0.0.1 port 0
+ * and real `chat join --json` client processes over real TLS. Waiting is
+ * always for an observable event, with a deadline that fails the test.
+ * @module
+ */
+import { join } from "node:path";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+/** Deadline for anything a test waits for. */
+export const WAIT_MS = 20_000;
+
+/** Run `chat` with arguments; collects stdout/stderr and the exit code. */
+export async function runChat(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** Lines of a stream, pushed to a callback as they arrive. */
+async function pumpLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const textDecoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += textDecoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = buffer.indexOf("\n")) >= 0) {
+      onLine(buffer.slice(0, i));
+      buffer = buffer.slice(i + 1);
+    }
+  }
+  if (buffer) onLine(buffer);
+}
+
+/** Something that collects lines and lets a test wait for one. */
+class LineLog<T> {
+  readonly items: T[] = [];
+  #waiters: { match: (item: T) => boolean; resolve: (item: T) => void }[] = [];
+
+  push(item: T): void {
+    this.items.push(item);
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!w.match(item)) return true;
+      w.resolve(item);
+      return false;
+    });
+  }
+
+  /** Wait for the first item (past or future) that matches. */
+  waitFor(match: (item: T) => boolean, what: string, ms = WAIT_MS): Promise<T> {
+    const found = this.items.find(match);
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      const done = (item: T) => {
+        clearTimeout(timer);
+        resolve(item);
+      };
+      this.#waiters.push({ match, resolve: done });
+    });
+  }
+}
+
+/** A running `chat serve`. */
+export class ServerProcess {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly certsDir: string;
+  readonly output = new LineLog<string>();
+  port = 0;
+  #child: Deno.ChildProcess;
+  #pumps: Promise<void>[];
+
+  private constructor(dir: string, child: Deno.ChildProcess) {
+    this.dir = dir;
+    this.dataDir = join(dir, "data");
+    this.certsDir = join(dir, "certs");
+    this.#child = child;
+    this.#pumps = [
+      pumpLines(child.stdout, (l) => this.output.push(l)),
+      pumpLines(child.stderr, (l) => this.output.push(l)),
+    ];
+  }
+
+  /** The CA file clients trust. */
+  get caPath(): string {
+    return join(this.certsDir, "ca.pem");
+  }
+
+  /** `127.0.0.1:PORT`. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** Start a server in `dir` (a fresh temp dir by default) and wait until it listens. */
+  static async start(
+    options: { dir?: string; args?: string[]; port?: number } = {},
+  ): Promise<ServerProcess> {
+    const dir = options.dir ?? await Deno.makeTempDir({ prefix: "chat-e2e-" });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "serve",
+        "--port",
+        String(options.port ?? 0),
+        "--data",
+        join(dir, "data"),
+        "--certs",
+        join(dir, "certs"),
+        ...(options.args ?? []),
+      ],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const server = new ServerProcess(dir, child);
+    try {
+      const line = await server.output.waitFor(
+        (l) => /listening on \S+:\d+/.test(l),
+        "the server to listen",
+      );
+      server.port = Number(/listening on \S+:(\d+)/.exec(line)![1]);
+    } catch (error) {
+      await server.kill();
+      throw new Error(
+        `${(error as Error).message}\n${server.output.items.join("\n")}`,
+      );
+    }
+    return server;
+  }
+
+  /** All output so far. */
+  get log(): string {
+    return this.output.items.join("\n");
+  }
+
+  /** Stop with SIGTERM and wait for exit; returns the exit code. */
+  async stop(): Promise<number> {
+    try {
+      this.#child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    const status = await this.#child.status;
+    await Promise.all(this.#pumps);
+    return status.code;
+  }
+
+  /** Kill with SIGKILL and wait. */
+  async kill(): Promise<void> {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await this.#child.status;
+    await Promise.all(this.#pumps);
+  }
+}
+
+/** An event line printed by `chat join --json`. */
+export type ClientEvent = {
+  type: string;
+  room?: string;
+  from?: string;
+  user?: string;
+  text?: string;
+  message?: string;
+  own?: boolean;
+  history?: boolean;
+  seq?: number;
+  online?: boolean;
+  [key: string]: unknown;
+};
+
+/** A running `chat join --json` with piped stdin. */
+export class ClientProcess {
+  readonly user: string;
+  readonly configHome: string;
+  readonly events = new LineLog<ClientEvent>();
+  readonly stderr = new LineLog<string>();
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #pumps: Promise<void>[];
+  #stdinClosed = false;
+
+  private constructor(
+    user: string,
+    configHome: string,
+    child: Deno.ChildProcess,
+  ) {
+    this.user = user;
+    this.configHome = configHome;
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#pumps = [
+      pumpLines(child.stdout, (line) => {
+        try {
+          this.events.push(JSON.parse(line));
+        } catch {
+          this.events.push({ type: "unparsable", text: line });
+        }
+      }),
+      pumpLines(child.stderr, (l) => this.stderr.push(l)),
+    ];
+  }
+
+  /**
+   * Start `chat join --json --user USER` against `server`. `configHome` is
+   * the user's XDG_CONFIG_HOME (keys and trust live there); by default a
+   * directory named after the user inside the server's temp dir.
+   */
+  static start(
+    server: ServerProcess,
+    user: string,
+    options: { room?: string; configHome?: string; ca?: string } = {},
+  ): ClientProcess {
+    const configHome = options.configHome ?? join(server.dir, `home-${user}`);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "join",
+        "--json",
+        "--user",
+        user,
+        "--server",
+        server.address,
+        "--ca",
+        options.ca ?? server.caPath,
+        ...(options.room ? ["--room", options.room] : []),
+      ],
+      env: { XDG_CONFIG_HOME: configHome, NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return new ClientProcess(user, configHome, child);
+  }
+
+  /** Start and wait for the ready event. */
+  static async ready(
+    server: ServerProcess,
+    user: string,
+    options: { room?: string; configHome?: string } = {},
+  ): Promise<ClientProcess> {
+    const client = ClientProcess.start(server, user, options);
+    await client.waitFor((e) => e.type === "ready", `${user} to be ready`);
+    return client;
+  }
+
+  /** Type one line. */
+  async send(line: string): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  /** Wait for an event. */
+  waitFor(
+    match: (e: ClientEvent) => boolean,
+    what: string,
+    ms = WAIT_MS,
+  ): Promise<ClientEvent> {
+    return this.events.waitFor(match, `${this.user}: ${what}`, ms).catch(
+      (error) => {
+        throw new Error(
+          `${error.message}\nevents: ${
+            JSON.stringify(this.events.items)
+          }\nstderr: ${this.stderr.items.join("\n")}`,
+        );
+      },
+    );
+  }
+
+  /** Send a line and wait until the server acknowledged it (own message event). */
+  async say(text: string, room?: string): Promise<ClientEvent> {
+    await this.send(text);
+    return await this.waitFor(
+      (e) =>
+        e.type === "message" && e.own === true && e.text === text &&
+        (room === undefined || e.room === room),
+      `ack of "${text}"`,
+    );
+  }
+
+  /** Messages received from others (not own, not history). */
+  received(room?: string): ClientEvent[] {
+    return this.events.items.filter((e) =>
+      e.type === "message" && !e.own && (room === undefined || e.room === room)
+    );
+  }
+
+  /** Close stdin (end of input) and wait for exit; returns the exit code. */
+  async end(): Promise<number> {
+    if (!this.#stdinClosed) {
+      this.#stdinClosed = true;
+      await this.#writer.close().catch(() => {});
+    }
+    const status = await this.#child.status;
+    await Promise.all(this.#pumps);
+    return status.code;
+  }
+
+  /** Kill the process and wait. */
+  async kill(): Promise<void> {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    if (!this.#stdinClosed) {
+      this.#stdinClosed = true;
+      await this.#writer.close().catch(() => {});
+    }
+    await this.#child.status;
+    await Promise.all(this.#pumps);
+  }
+}
+
+/** Stop clients and server whatever happened, then remove the temp dir. */
+export async function cleanup(
+  server: ServerProcess | undefined,
+  clients: (ClientProcess | undefined)[],
+): Promise<void> {
+  await Promise.all(clients.map((c) => c?.kill()));
+  if (server) {
+    await server.kill();
+    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
+  }
+}
