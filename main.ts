@@ -43,7 +43,8 @@ function parse(args: string[], options: OptionSpec) {
     return parseArgs({ args, options, strict: true, allowPositionals: false })
       .values as Record<string, string | boolean | string[] | undefined>;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const message = (error as Error).message.split(". ")[0]!;
+    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
   }
 }
 
