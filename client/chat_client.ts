@@ -1,8 +1,8 @@
 /**
- * The chat engine of one connection: login, rooms, sender-key rotation,
- * encryption and decryption, acknowledgements. It talks to the server
- * through frames and to the user interface through ChatEvents; it knows
- * nothing about terminals.
+ * The chat engine: one session that outlives connections. Per connection it
+ * logs in, rejoins its rooms, catches up on what it missed and re-sends
+ * unacknowledged messages with their original ids. It encrypts, decrypts,
+ * rotates sender keys, and reports ChatEvents; it knows nothing of terminals.
  * @module
  */
 import {
@@ -33,80 +33,82 @@ import {
 } from "../shared/crypto/envelope.ts";
 import { ReplayGuard } from "../shared/crypto/replay_guard.ts";
 import { dmRoomName, userKey } from "../shared/names.ts";
-import type {
-  ClientFrame,
-  ErrorFrame,
-  JoinedFrame,
-  KeyFrame,
-  MemberInfo,
-  MessageFrame,
-  PresenceFrame,
-  ServerFrame,
+import {
+  type ClientFrame,
+  type ErrorFrame,
+  type HistoryEndFrame,
+  type JoinedFrame,
+  type KeyFrame,
+  MAX_HISTORY_PAGE,
+  type MemberInfo,
+  type MessageFrame,
+  type PresenceFrame,
+  type ServerFrame,
 } from "../shared/protocol.ts";
 import type { EventSink } from "./events.ts";
+import { Outbox, type OutgoingMessage } from "./outbox.ts";
 import { PeopleDirectory } from "./people.ts";
 import { RoomView } from "./room_view.ts";
+import { Transcript } from "./transcript.ts";
 import type { TrustStore } from "./trust_store.ts";
 
 /** How a ChatClient is set up. */
 export interface ChatClientOptions {
   identity: Identity;
+  /** Our formatted fingerprint, for the ready event. */
+  fingerprint: string;
   trust: TrustStore;
-  /** The host name we connected to (bound into the login signature). */
+  /** The host name we connect to (bound into the login signature). */
   serverName: string;
-  /** Room to join after login. */
+  /** Room to join after the first login. */
   room: string;
   onEvent: EventSink;
-  /** Messages that may wait for acknowledgement at once. */
+  /** Messages that may wait for acknowledgement at once (also while offline). */
   maxPending?: number;
 }
 
-interface PendingMessage {
-  id: string;
-  room: string;
-  body: MessageBody;
-  epoch: number;
-  /** Timestamp of the last transmission (signed in the header). */
-  ts: number;
-  tries: number;
-}
+/** How one connection ended. */
+export type ConnectionOutcome = "closed" | "lost" | "refused";
 
+/** Messages shown as recent context when a room is first joined. */
+export const INITIAL_HISTORY = 50;
 const RETRYABLE = new Set(["stale_key", "replay"]);
 const MAX_TRIES = 5;
 
-/** One logged-in conversation with the server. */
+/** One user's chat session with one server. */
 export class ChatClient {
   readonly people: PeopleDirectory;
-  #conn: FramedConnection;
+  readonly transcript = new Transcript();
   #options: ChatClientOptions;
   #me: string;
+  #conn: FramedConnection | null = null;
   #rooms = new Map<string, RoomView>();
-  #pending = new Map<string, PendingMessage>();
+  #outbox: Outbox;
   #sendChain: Promise<void> = Promise.resolve();
   #guard = new ReplayGuard();
   #ready = Promise.withResolvers<void>();
-  #idleWaiters: (() => void)[] = [];
-  #roomWaiters = new Map<string, (() => void)[]>();
+  #everReady = false;
+  #refusal: Error | null = null;
+  #roomWaiters = new Map<string, ((joined: boolean) => void)[]>();
   #userWaiters = new Map<string, ((m: MemberInfo | null) => void)[]>();
+  #loadWaiters = new Map<string, (count: number) => void>();
   #maxTextBytes: number = DEFAULT_LIMITS.maxTextBytes;
   #current: string;
   #closing = false;
-  #isReady = false;
+  #closed = Promise.withResolvers<void>();
+  #refusedSends = 0;
 
-  /** A client over an open TLS connection. Call run() to start. */
-  constructor(stream: ByteStream, options: ChatClientOptions) {
+  /** A session; call runConnection() with each new connection. */
+  constructor(options: ChatClientOptions) {
     this.#options = options;
     this.#me = userKey(options.identity.user);
     this.#current = options.room;
+    this.#outbox = new Outbox(options.maxPending ?? 1000);
     this.people = new PeopleDirectory(options.trust);
-    this.#conn = new FramedConnection(stream, {
-      maxFrameBytes: 4 * DEFAULT_LIMITS.maxFrameBytes,
-      maxQueueBytes: 64 * 1024 * 1024,
-    });
     this.#ready.promise.catch(() => {});
   }
 
-  /** Resolves once logged in and in the first room; rejects if login fails. */
+  /** Resolves once logged in and in the first room; rejects if the first login fails. */
   get ready(): Promise<void> {
     return this.#ready.promise;
   }
@@ -116,11 +118,6 @@ export class ChatClient {
     return this.#current;
   }
 
-  /** Rooms this client is in. */
-  get rooms(): RoomView[] {
-    return [...this.#rooms.values()];
-  }
-
   /** The view of `room`, if joined. */
   room(name: string): RoomView | undefined {
     return this.#rooms.get(name);
@@ -128,30 +125,62 @@ export class ChatClient {
 
   /** Messages sent but not yet acknowledged. */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#outbox.size;
   }
 
-  /** Read frames until the connection closes. Resolves true if it was closed by us. */
-  async run(): Promise<boolean> {
+  /** Messages the server refused for good (not retried). */
+  get refusedSends(): number {
+    return this.#refusedSends;
+  }
+
+  /** True while a connection is up. */
+  get connected(): boolean {
+    return this.#conn !== null;
+  }
+
+  /** Why the server refused us, once it has. */
+  get refusal(): Error | null {
+    return this.#refusal;
+  }
+
+  /** Serve one connection until it ends; say how it ended. */
+  async runConnection(stream: ByteStream): Promise<ConnectionOutcome> {
+    const conn = new FramedConnection(stream, {
+      maxFrameBytes: 4 * DEFAULT_LIMITS.maxFrameBytes,
+      maxQueueBytes: 64 * 1024 * 1024,
+    });
+    this.#conn = conn;
+    for (const room of this.#rooms.values()) {
+      room.live = false;
+      room.myKey = null;
+      room.historyMode = null;
+    }
     try {
-      for await (const body of this.#conn.bodies()) {
-        const frame = decodeFrameBody(body) as unknown as ServerFrame;
-        await this.#onFrame(frame);
+      for await (const body of conn.bodies()) {
+        await this.#onFrame(decodeFrameBody(body) as unknown as ServerFrame);
       }
     } catch (error) {
       if (!this.#closing) {
         this.#error(`connection failed: ${(error as Error).message}`);
       }
     } finally {
-      this.#conn.close();
-      if (!this.#isReady) {
-        this.#ready.reject(
-          new Error("the server closed the connection during login"),
-        );
-      }
-      this.#wakeIdle();
+      conn.close();
+      this.#conn = null;
+      for (const room of this.#rooms.values()) room.live = false;
+      this.#wakeWaiters();
     }
-    return this.#closing;
+    if (this.#closing) return "closed";
+    if (this.#refusal) {
+      this.#ready.reject(this.#refusal);
+      this.#outbox.wakeAll();
+      return "refused";
+    }
+    if (!this.#everReady) {
+      this.#ready.reject(
+        new Error("the server closed the connection during login"),
+      );
+    }
+    return "lost";
   }
 
   /** Send text (or a /me action) to the current room or `room`. */
@@ -167,22 +196,19 @@ export class ChatClient {
       );
       return;
     }
-    if ((this.#options.maxPending ?? 1000) <= this.#pending.size) {
+    const message = this.#outbox.add(room, { kind, text });
+    if (!message) {
       this.#error(
         "message not sent: too many messages await the server; slow down",
       );
       return;
     }
-    const pending: PendingMessage = {
-      id: crypto.randomUUID(),
-      room,
-      body: { kind, text },
-      epoch: -1,
-      ts: 0,
-      tries: 0,
-    };
-    this.#pending.set(pending.id, pending);
-    this.#queueTransmit(pending);
+    if (!this.#conn) {
+      this.#system(
+        `not connected: message queued (${this.#outbox.size} waiting)`,
+      );
+    }
+    this.#queueTransmit(message);
   }
 
   /** Send a direct message to `user`, opening the DM room first if needed. */
@@ -191,7 +217,7 @@ export class ChatClient {
     if (!this.#rooms.has(room)) {
       const opened = this.#waitForRoom(room);
       this.#write({ t: "dm", user });
-      if (!await opened) return; // error already reported
+      if (!await opened) return; // the error was reported
     }
     this.send(text, "text", room);
   }
@@ -226,42 +252,90 @@ export class ChatClient {
 
   /** Look up a user's public keys on the server; null if there is no such user. */
   lookup(user: string): Promise<MemberInfo | null> {
+    if (!this.#conn) return Promise.resolve(null);
     const { promise, resolve } = Promise.withResolvers<MemberInfo | null>();
     const key = userKey(user);
-    const waiters = this.#userWaiters.get(key) ?? [];
-    waiters.push(resolve);
-    this.#userWaiters.set(key, waiters);
+    this.#userWaiters.set(key, [
+      ...(this.#userWaiters.get(key) ?? []),
+      resolve,
+    ]);
     this.#write({ t: "lookup", user });
     return promise;
   }
 
-  /** Resolves when every message sent so far is acknowledged (or the connection is gone). */
-  whenIdle(): Promise<void> {
-    if (this.#pending.size === 0 || this.#conn.closed) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  /**
+   * Page back through `room`'s history: up to `limit` messages older than
+   * the oldest one seen. Resolves how many came (0: nothing older).
+   */
+  loadOlder(room: string, limit: number): Promise<number> {
+    const view = this.#rooms.get(room);
+    if (!view || !this.#conn) {
+      this.#error(
+        view
+          ? "not connected; try again when the connection is back"
+          : `you are not in ${room}`,
+      );
+      return Promise.resolve(0);
+    }
+    if (view.historyMode !== null) {
+      this.#error("history is still loading; try again in a moment");
+      return Promise.resolve(0);
+    }
+    view.historyMode = "load";
+    const before = this.transcript.oldestSeq(room) ?? Number.MAX_SAFE_INTEGER;
+    const { promise, resolve } = Promise.withResolvers<number>();
+    this.#loadWaiters.set(room, resolve);
+    this.#write({
+      t: "history",
+      room,
+      before,
+      limit: Math.min(limit, MAX_HISTORY_PAGE),
+    });
+    return promise;
   }
 
-  /** Close the connection. */
+  /** Resolves when every message sent so far is acknowledged, or the session gave up. */
+  whenIdle(): Promise<void> {
+    if (this.#closing || this.#refusal) return Promise.resolve();
+    return this.#outbox.whenEmpty();
+  }
+
+  /** End the session: close the connection and stop waiting. */
   close(): void {
     this.#closing = true;
-    this.#conn.close();
+    this.#conn?.close();
+    this.#outbox.wakeAll();
+    this.#closed.resolve();
+  }
+
+  /** True once close() was called. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Resolves when close() is called. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
   }
 
   // ---- sending ----------------------------------------------------------
 
-  #queueTransmit(pending: PendingMessage): void {
-    this.#sendChain = this.#sendChain.then(() => this.#transmit(pending)).catch(
+  #queueTransmit(message: OutgoingMessage): void {
+    this.#sendChain = this.#sendChain.then(() => this.#transmit(message)).catch(
       (error) => {
-        this.#pending.delete(pending.id);
+        this.#refusedSends++;
+        this.#outbox.delete(message.id);
         this.#error(`message not sent: ${(error as Error).message}`);
-        this.#wakeIdle();
       },
     );
   }
 
-  async #transmit(pending: PendingMessage): Promise<void> {
-    const room = this.#rooms.get(pending.room);
-    if (!room) throw new Error(`you are no longer in ${pending.room}`);
+  async #transmit(message: OutgoingMessage): Promise<void> {
+    if (!this.#outbox.get(message.id)) return; // acknowledged meanwhile
+    const room = this.#rooms.get(message.room);
+    if (!room) throw new Error(`you are no longer in ${message.room}`);
+    const conn = this.#conn;
+    if (!conn || !room.live) return; // sent when the room is joined on a connection
     if (room.needsRotation()) await this.#rotate(room);
     const key = room.myKey!;
     const header = {
@@ -274,14 +348,17 @@ export class ChatClient {
     const sealed = await sealMessage(
       key,
       header,
-      encodeBody(pending.body),
+      encodeBody(message.body),
       this.#options.identity.signingKey,
     );
-    pending.epoch = key.epoch;
-    pending.ts = header.ts;
+    if (conn !== this.#conn) return; // the connection went away while sealing
+    message.epoch = header.epoch;
+    message.counter = header.counter;
+    message.ts = header.ts;
+    message.sentOn = conn;
     this.#write({
       t: "msg",
-      id: pending.id,
+      id: message.id,
       room: room.name,
       epoch: header.epoch,
       counter: header.counter,
@@ -335,7 +412,7 @@ export class ChatClient {
           frame.maxTextBytes,
         );
       case "welcome":
-        if (!frame.rooms.includes(this.#options.room)) {
+        if (!this.#everReady && !frame.rooms.includes(this.#options.room)) {
           this.#write({ t: "join", room: this.#options.room });
         }
         return;
@@ -351,8 +428,12 @@ export class ChatClient {
         return await this.#onMessage(frame);
       case "ack":
         return this.#onAck(frame.id, frame.room, frame.seq);
+      case "history_end":
+        return this.#onHistoryEnd(frame);
       case "error":
         return this.#onError(frame);
+      case "shutdown":
+        return this.#system(`server: ${frame.message}`);
       case "rooms":
         return this.#system(
           frame.rooms.length === 0 ? "no rooms yet" : "rooms:\n" +
@@ -362,15 +443,14 @@ export class ChatClient {
               } (${r.members} members)${r.joined ? " *" : ""}`
             ).join("\n"),
         );
-      case "user":
-        for (
-          const resolve of this.#userWaiters.get(userKey(frame.member.user)) ??
-            []
-        ) {
+      case "user": {
+        const key = userKey(frame.member.user);
+        for (const resolve of this.#userWaiters.get(key) ?? []) {
           resolve(frame.member);
         }
-        this.#userWaiters.delete(userKey(frame.member.user));
+        this.#userWaiters.delete(key);
         return;
+      }
       case "ping":
         this.#write({ t: "pong", n: frame.n });
         return;
@@ -414,12 +494,72 @@ export class ChatClient {
       const person = await this.#see(member, frame.room);
       room.members.set(person.key, person);
     }
-    if (!this.#isReady && frame.room === this.#options.room) {
-      this.#isReady = true;
+    const firstOnThisConnection = !room.live;
+    room.live = true;
+    if (!this.#everReady && frame.room === this.#options.room) {
+      this.#everReady = true;
       this.#ready.resolve();
+      this.#options.onEvent({
+        type: "ready",
+        user: this.#options.identity.user,
+        fingerprint: this.#options.fingerprint,
+        room: frame.room,
+      });
     }
-    for (const wake of this.#roomWaiters.get(frame.room) ?? []) wake();
+    if (firstOnThisConnection) {
+      this.#requestSync(room);
+      for (const message of this.#outbox.unsentOn(room.name, this.#conn!)) {
+        this.#queueTransmit(message);
+      }
+    }
+    for (const wake of this.#roomWaiters.get(frame.room) ?? []) wake(true);
     this.#roomWaiters.delete(frame.room);
+  }
+
+  /** Ask for recent context (first time) or for everything missed (after a reconnect). */
+  #requestSync(room: RoomView): void {
+    if (room.syncedSeq === undefined) {
+      room.historyMode = "initial";
+      this.#write({
+        t: "history",
+        room: room.name,
+        before: Number.MAX_SAFE_INTEGER,
+        limit: INITIAL_HISTORY,
+      });
+    } else {
+      room.historyMode = "after";
+      room.catchUpCursor = room.syncedSeq;
+      this.#write({
+        t: "history",
+        room: room.name,
+        after: room.syncedSeq,
+        limit: MAX_HISTORY_PAGE,
+      });
+    }
+  }
+
+  #onHistoryEnd(frame: HistoryEndFrame): void {
+    const room = this.#rooms.get(frame.room);
+    if (!room) return;
+    const mode = room.historyMode;
+    if (mode === "after") {
+      if (frame.more) {
+        this.#write({
+          t: "history",
+          room: room.name,
+          after: room.catchUpCursor,
+          limit: MAX_HISTORY_PAGE,
+        });
+        return;
+      }
+      room.syncedSeq = Math.max(room.syncedSeq ?? 0, frame.lastSeq);
+    } else if (mode === "initial") {
+      room.syncedSeq = Math.max(room.syncedSeq ?? 0, frame.lastSeq);
+    } else if (mode === "load") {
+      this.#loadWaiters.get(room.name)?.(frame.count);
+      this.#loadWaiters.delete(room.name);
+    }
+    room.historyMode = null;
   }
 
   #onLeft(roomName: string): void {
@@ -458,7 +598,7 @@ export class ChatClient {
     });
   }
 
-  async #see(member: Parameters<PeopleDirectory["see"]>[0], room: string) {
+  async #see(member: MemberInfo, room: string) {
     const { person, observation } = await this.people.see(member);
     if (observation === "changed" && person.key !== this.#me) {
       const blocked = this.#options.trust.isBlocked(person.key);
@@ -493,35 +633,23 @@ export class ChatClient {
 
   async #onMessage(frame: MessageFrame): Promise<void> {
     const room = this.#rooms.get(frame.room);
-    const sender = this.people.get(frame.from);
-    const key = room?.senderKey(frame.from, frame.epoch);
-    if (!room || !sender || !key) {
-      this.#error(
-        `cannot decrypt a message from ${frame.from} in ${frame.room}: no key was shared with you for it`,
-      );
-      return;
-    }
-    let body: MessageBody;
-    try {
-      const header = {
-        room: frame.room,
-        sender: frame.from,
-        epoch: frame.epoch,
-        counter: frame.counter,
-        ts: frame.ts,
-      };
-      const plain = await openMessage(key, header, {
-        iv: fromBase64Url(frame.iv),
-        ct: fromBase64Url(frame.ct),
-        sig: fromBase64Url(frame.sig),
-      }, sender.verifyKey);
-      body = decodeBody(plain);
-    } catch (error) {
-      const reason = error instanceof CryptoError ? error.message : "malformed";
-      this.#error(`rejected a message from ${frame.from}: ${reason}`);
-      return;
-    }
+    if (!room) return;
     const history = frame.history === true;
+    const catchingUp = history && room.historyMode === "after";
+    if (catchingUp) {
+      room.catchUpCursor = Math.max(room.catchUpCursor, frame.seq);
+    }
+    if (!history && room.historyMode === null && room.syncedSeq !== undefined) {
+      room.syncedSeq = Math.max(room.syncedSeq, frame.seq);
+    }
+    const body = await this.#decrypt(room, frame);
+    if (!body) return;
+    const own = userKey(frame.from) === this.#me;
+    if (own && this.#outbox.get(frame.id)) {
+      // our message, committed before the ack could reach us: this is its ack
+      this.#onAck(frame.id, frame.room, frame.seq);
+      return;
+    }
     const verdict = history
       ? this.#guard.checkHistory(
         frame.room,
@@ -544,42 +672,100 @@ export class ChatClient {
       );
       return;
     }
+    const from = this.people.get(frame.from)?.user ?? frame.from;
+    this.transcript.add(frame.room, {
+      seq: frame.seq,
+      ts: frame.ts,
+      from,
+      ...body,
+    });
     this.#options.onEvent({
       type: "message",
       room: frame.room,
-      from: sender.user,
+      from,
       text: body.text,
       ts: frame.ts,
       seq: frame.seq,
-      history,
-      own: userKey(frame.from) === this.#me,
+      history: history && !catchingUp,
+      own,
       kind: body.kind,
     });
   }
 
-  #onAck(id: string, room: string, seq: number): void {
-    const pending = this.#pending.get(id);
-    if (!pending) return;
-    this.#pending.delete(id);
+  /** Verify and decrypt; reports and returns null on any failure. */
+  async #decrypt(
+    room: RoomView,
+    frame: MessageFrame,
+  ): Promise<MessageBody | null> {
+    const sender = this.people.get(frame.from);
+    const key = room.senderKey(frame.from, frame.epoch);
+    if (!sender || !key) {
+      this.#error(
+        `cannot decrypt a message from ${frame.from} in ${frame.room}: no key was shared with you for it`,
+      );
+      return null;
+    }
+    try {
+      const plain = await openMessage(key, {
+        room: frame.room,
+        sender: frame.from,
+        epoch: frame.epoch,
+        counter: frame.counter,
+        ts: frame.ts,
+      }, {
+        iv: fromBase64Url(frame.iv),
+        ct: fromBase64Url(frame.ct),
+        sig: fromBase64Url(frame.sig),
+      }, sender.verifyKey);
+      return decodeBody(plain);
+    } catch (error) {
+      const reason = error instanceof CryptoError ? error.message : "malformed";
+      this.#error(`rejected a message from ${frame.from}: ${reason}`);
+      return null;
+    }
+  }
+
+  #onAck(id: string, roomName: string, seq: number): void {
+    const message = this.#outbox.get(id);
+    if (!message) return;
+    this.#outbox.delete(id);
+    this.#guard.checkHistory(
+      roomName,
+      this.#me,
+      message.epoch,
+      message.counter,
+      seq,
+    );
+    const room = this.#rooms.get(roomName);
+    if (room && room.historyMode === null && room.syncedSeq !== undefined) {
+      room.syncedSeq = Math.max(room.syncedSeq, seq);
+    }
+    const from = this.#options.identity.user;
+    this.transcript.add(roomName, {
+      seq,
+      ts: message.ts,
+      from,
+      ...message.body,
+    });
     this.#options.onEvent({
       type: "message",
-      room,
-      from: this.#options.identity.user,
-      text: pending.body.text,
-      ts: pending.ts,
+      room: roomName,
+      from,
+      text: message.body.text,
+      ts: message.ts,
       seq,
       history: false,
       own: true,
-      kind: pending.body.kind,
+      kind: message.body.kind,
     });
-    this.#wakeIdle();
   }
 
   #onError(frame: ErrorFrame): void {
-    if (!this.#isReady && !frame.id && !frame.room) {
-      this.#ready.reject(
-        Object.assign(new Error(frame.message), { code: frame.code }),
-      );
+    if (!this.#conn || (!this.#roomsLive() && !frame.id && !frame.room)) {
+      // refused before we were in: a login failure
+      this.#refusal = Object.assign(new Error(frame.message), {
+        code: frame.code,
+      });
       return;
     }
     const room = frame.room ? this.#rooms.get(frame.room) : undefined;
@@ -592,14 +778,17 @@ export class ChatClient {
       room.myKey = null;
       return;
     }
-    const pending = frame.id ? this.#pending.get(frame.id) : undefined;
-    if (pending && RETRYABLE.has(frame.code) && pending.tries < MAX_TRIES) {
-      pending.tries++;
-      if (room && room.myKey?.epoch === pending.epoch) room.myKey = null;
-      this.#queueTransmit(pending);
+    const message = frame.id ? this.#outbox.get(frame.id) : undefined;
+    if (message && RETRYABLE.has(frame.code) && message.tries < MAX_TRIES) {
+      message.tries++;
+      if (room && room.myKey?.epoch === message.epoch) room.myKey = null;
+      this.#queueTransmit(message);
       return;
     }
-    if (pending) this.#pending.delete(pending.id);
+    if (message) {
+      this.#refusedSends++;
+      this.#outbox.delete(message.id);
+    }
     if (frame.code === "no_such_user" && this.#userWaiters.size > 0) {
       for (const waiters of this.#userWaiters.values()) {
         for (const resolve of waiters) resolve(null);
@@ -612,36 +801,54 @@ export class ChatClient {
         frame.code,
       )
     ) {
-      // a /join or /msg that was refused: wake whoever waits for a room
       for (const waiters of this.#roomWaiters.values()) {
-        for (const wake of waiters) wake();
+        for (const wake of waiters) wake(false);
       }
       this.#roomWaiters.clear();
     }
     this.#error(frame.message);
-    this.#wakeIdle();
   }
 
   // ---- helpers -----------------------------------------------------------
 
-  /** Resolves true once `room` is joined, false if an error came first. */
+  #roomsLive(): boolean {
+    for (const room of this.#rooms.values()) if (room.live) return true;
+    return this.#everReady;
+  }
+
+  /** Resolves true once `room` is joined, false if an error or disconnect came first. */
   #waitForRoom(room: string): Promise<boolean> {
     return new Promise((resolve) => {
       const waiters = this.#roomWaiters.get(room) ?? [];
-      waiters.push(() => resolve(this.#rooms.has(room)));
+      waiters.push(resolve);
       this.#roomWaiters.set(room, waiters);
     });
   }
 
-  #write(frame: ClientFrame): void {
-    this.#conn.send(encodeFrame(frame as unknown as RawFrame));
+  /** A connection ended: nobody may wait for its answers. */
+  #wakeWaiters(): void {
+    for (const waiters of this.#roomWaiters.values()) {
+      for (const wake of waiters) {
+        wake(false);
+      }
+    }
+    this.#roomWaiters.clear();
+    for (const waiters of this.#userWaiters.values()) {
+      for (const wake of waiters) {
+        wake(null);
+      }
+    }
+    this.#userWaiters.clear();
+    for (const wake of this.#loadWaiters.values()) wake(0);
+    this.#loadWaiters.clear();
   }
 
-  #wakeIdle(): void {
-    if (this.#pending.size > 0 && !this.#conn.closed) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const wake of waiters) wake();
+  #write(frame: ClientFrame): void {
+    if (!this.#conn) {
+      this.#error("not connected; try again when the connection is back");
+      return;
+    }
+    this.#conn.send(encodeFrame(frame as unknown as RawFrame));
   }
 
   #system(message: string, warning = false): void {

@@ -16,6 +16,9 @@ import { COMMAND_HELP, parseInput } from "./commands.ts";
 import type { EventSink } from "./events.ts";
 import type { TrustStore } from "./trust_store.ts";
 import type { Person } from "./room_view.ts";
+import { roomLabel } from "./render.ts";
+import { SaveRefused, saveToFile } from "./safe_save.ts";
+import { defaultTranscriptName, formatTranscript } from "./transcript.ts";
 
 /** What the runner needs. */
 export interface CommandContext {
@@ -105,6 +108,40 @@ export async function handleInput(
             : `  compare the safety number with ${person.user} in person or by a channel you trust, then: /verify ${person.user} <number>`,
         ].join("\n"),
       );
+      break;
+    }
+    case "load": {
+      const room = ctx.client.currentRoom;
+      const label = roomLabel(room, userKey(ctx.identity.user));
+      const count = await ctx.client.loadOlder(room, command.count);
+      system(
+        count === 0
+          ? `no earlier messages in ${label}`
+          : `loaded ${count} earlier message${
+            count === 1 ? "" : "s"
+          } of ${label}`,
+      );
+      break;
+    }
+    case "save": {
+      const room = ctx.client.currentRoom;
+      const entries = ctx.client.transcript.entries(room);
+      try {
+        const path = await saveToFile(
+          command.path,
+          defaultTranscriptName(room, new Date(), command.format),
+          formatTranscript(room, entries, command.format),
+          Deno.cwd(),
+        );
+        system(
+          `saved ${entries.length} message${
+            entries.length === 1 ? "" : "s"
+          } of ${roomLabel(room, userKey(ctx.identity.user))} to ${path}`,
+        );
+      } catch (e) {
+        if (e instanceof SaveRefused) error(`not saved: ${e.message}`);
+        else error(`not saved: ${(e as Error).message}`);
+      }
       break;
     }
     case "verify": {

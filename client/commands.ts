@@ -20,7 +20,9 @@ export type Command =
   | { name: "msg"; user: string; text: string }
   | { name: "me"; text: string }
   | { name: "whois"; user: string }
-  | { name: "verify"; user: string; safetyNumber: string };
+  | { name: "verify"; user: string; safetyNumber: string }
+  | { name: "load"; count: number }
+  | { name: "save"; path: string | null; format: "text" | "jsonl" };
 
 /** What one input line means. */
 export type ParsedInput =
@@ -40,6 +42,8 @@ export const COMMAND_HELP = [
   "/me action                 say what you are doing",
   "/whois USER                fingerprint, safety number, verified or not",
   "/verify USER NUMBER        mark USER verified after comparing safety numbers",
+  "/load [N]                  show up to N (default 50, max 500) earlier messages",
+  "/save [--format jsonl] [PATH]  write this room's decrypted transcript to a new file",
   "/quit  (or: exit)          leave the chat",
   "//text                     send text starting with /",
 ].join("\n");
@@ -129,6 +133,45 @@ export function parseInput(line: string): ParsedInput {
         };
       }
       return command({ name: "verify", user: u, safetyNumber: digits });
+    }
+    case "load": {
+      if (rest.length > 1 || (rest.length === 1 && !/^\d+$/.test(rest[0]!))) {
+        return {
+          kind: "invalid",
+          message: "usage: /load [N] (N from 1 to 500)",
+        };
+      }
+      const count = rest.length === 0 ? 50 : Number(rest[0]);
+      if (count < 1 || count > 500) {
+        return {
+          kind: "invalid",
+          message: "usage: /load [N] (N from 1 to 500)",
+        };
+      }
+      return command({ name: "load", count });
+    }
+    case "save": {
+      let format: "text" | "jsonl" = "text";
+      const args = [...rest];
+      if (args[0] === "--format") {
+        const value = args[1];
+        if (value !== "text" && value !== "jsonl") {
+          return {
+            kind: "invalid",
+            message: "usage: /save [--format text|jsonl] [PATH]",
+          };
+        }
+        format = value;
+        args.splice(0, 2);
+      }
+      if (args.length > 1) {
+        return {
+          kind: "invalid",
+          message:
+            "usage: /save [--format text|jsonl] [PATH] (one path, no spaces)",
+        };
+      }
+      return command({ name: "save", path: args[0] ?? null, format });
     }
     default:
       return {

@@ -14,6 +14,7 @@ import { lineModePrinter, runLineMode } from "./line_mode.ts";
 import { connectToServer, parseServerAddress } from "./server_connection.ts";
 import { TerminalUi } from "./terminal_ui.ts";
 import { TrustStore } from "./trust_store.ts";
+import { keepConnected } from "./reconnect.ts";
 
 /** What `chat join` was given. */
 export interface JoinArgs {
@@ -49,7 +50,8 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
   const myFingerprint = formatFingerprint(await fingerprint(identity));
   if (created) stderr(`created keys for ${identity.user} in ${path}`);
   const trust = await TrustStore.open(dir, identity.user);
-  const conn = await connectToServer(address, args.caPath);
+  const connect = () => connectToServer(address, args.caPath);
+  const first = await connect(); // the first failure is fatal: wrong address or CA
 
   const interactive = !args.json && Deno.stdin.isTerminal() &&
     Deno.stdout.isTerminal();
@@ -60,19 +62,20 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
     ? ui.show
     : lineModePrinter(args.json, identity.user, current);
 
-  client = new ChatClient(conn, {
+  client = new ChatClient({
     identity,
+    fingerprint: myFingerprint,
     trust,
     serverName: address.host,
     room,
     onEvent: emit,
   });
-  const running = client.run();
+  const session = keepConnected(client, first, connect, emit);
   try {
     await client.ready;
   } catch (error) {
     client.close();
-    await running;
+    await session;
     throw Object.assign(
       new Error(`login refused: ${(error as Error).message}`),
       {
@@ -82,29 +85,31 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
       },
     );
   }
-  emit({
-    type: "ready",
-    user: identity.user,
-    fingerprint: myFingerprint,
-    room,
-  });
 
   const ctx = { client, identity, trust, emit };
   const onLine = (line: string) => handleInput(line, ctx);
   const outcome = ui
-    ? await ui.run(onLine, running)
-    : await runLineMode(onLine, emit, running);
+    ? await ui.run(onLine, session)
+    : await runLineMode(onLine, emit, session);
   if (outcome === "closed") {
-    emit({ type: "error", message: "the connection to the server was lost" });
+    emit({
+      type: "error",
+      message: `the server refused us: ${
+        client.refusal?.message ?? "connection closed"
+      }`,
+    });
     return 1;
   }
   await client.whenIdle();
   const unacknowledged = client.pendingCount;
+  const refused = client.refusedSends;
   client.close();
-  await running;
-  if (unacknowledged > 0) {
+  await session;
+  if (unacknowledged > 0 || refused > 0) {
     stderr(
-      `error: ${unacknowledged} message(s) were not acknowledged by the server`,
+      `error: ${
+        unacknowledged + refused
+      } message(s) were not delivered (${refused} refused by the server, ${unacknowledged} unacknowledged)`,
     );
     return 1;
   }

@@ -34,6 +34,17 @@ export class RoomView {
   nextEpoch = 1;
   /** `sender\0epoch` → received sender key. */
   readonly senderKeys = new Map<string, SenderKey>();
+  /** Joined on the current connection (its roster is fresh). */
+  live = false;
+  /**
+   * Every message up to this sequence number has been received (or was
+   * deliberately skipped as old context). Undefined until the first load.
+   */
+  syncedSeq: number | undefined = undefined;
+  /** The history request in flight for this room, if any. */
+  historyMode: "initial" | "after" | "load" | null = null;
+  /** Highest seq received by the catch-up in flight. */
+  catchUpCursor = 0;
 
   /** An empty view of `name`. */
   constructor(name: string) {

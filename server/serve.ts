@@ -44,6 +44,19 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   log: (line) => console.log(`chat: ${line}`),
 };
 
+/** Wait for `work`, but no longer than `ms`. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A running server. */
 export interface RunningServer {
   hostname: string;
@@ -52,7 +65,10 @@ export interface RunningServer {
   caPath: string | null;
   caFingerprint: string | null;
   certificateCreated: boolean;
-  /** Stop accepting, close every connection, close the store. */
+  /**
+   * Stop accepting, tell every client, close connections once in-flight
+   * commits are done, checkpoint and close the store.
+   */
   close(): Promise<void>;
 }
 
@@ -142,6 +158,11 @@ export async function startServer(
       closing ??= (async () => {
         listener.close();
         await acceptLoop;
+        hub.announceShutdown("the server is shutting down; reconnect later");
+        await withDeadline(
+          Promise.all([...open].map((framed) => framed.drain())),
+          1000,
+        );
         for (const framed of open) framed.close();
         await Promise.allSettled([...running]);
         await store.close();

@@ -50,7 +50,12 @@ export async function runServeCommand(args: ServeArgs): Promise<void> {
   Deno.addSignalListener("SIGTERM", stop);
   await stopped.promise;
   log("shutting down");
+  const hardStop = setTimeout(() => {
+    log("error: shutdown took over 5 s; exiting anyway");
+    Deno.exit(1);
+  }, 5000);
   await server.close();
+  clearTimeout(hardStop);
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   log("stopped");

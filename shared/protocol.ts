@@ -80,6 +80,18 @@ export interface LookupFrame {
   t: "lookup";
   user: string;
 }
+/**
+ * Ask for stored messages of a room you can decrypt: the `limit` newest
+ * before `before` (paging back), or the `limit` oldest after `after`
+ * (catching up after a reconnect). Exactly one of the two is given.
+ */
+export interface HistoryFrame {
+  t: "history";
+  room: string;
+  before?: number;
+  after?: number;
+  limit: number;
+}
 /** Liveness probe; the peer answers pong with the same n. */
 export interface PingFrame {
   t: "ping";
@@ -101,6 +113,7 @@ export type ClientFrame =
   | SendFrame
   | ListFrame
   | LookupFrame
+  | HistoryFrame
   | PingFrame
   | PongFrame;
 
@@ -161,6 +174,8 @@ export interface MessageFrame {
   room: string;
   from: string;
   seq: number;
+  /** The sender's message id (lets a sender recognise its own message). */
+  id: string;
   epoch: number;
   counter: number;
   ts: number;
@@ -186,6 +201,23 @@ export interface ErrorFrame {
   /** With `bad_epoch`: the highest epoch the server has for you in this room. */
   epoch?: number;
 }
+/** End of a history answer: how many messages came, whether more exist, and the room's last seq. */
+export interface HistoryEndFrame {
+  t: "history_end";
+  room: string;
+  /** "before" when paging back, "after" when catching up. */
+  mode: "before" | "after";
+  count: number;
+  /** True when the page was full: ask again for more. */
+  more: boolean;
+  /** The room's newest sequence number when this answer was made. */
+  lastSeq: number;
+}
+/** The server is shutting down (reconnect later). */
+export interface ShutdownFrame {
+  t: "shutdown";
+  message: string;
+}
 /** Answer to list. */
 export interface RoomListFrame {
   t: "rooms";
@@ -210,6 +242,8 @@ export type ServerFrame =
   | ErrorFrame
   | RoomListFrame
   | UserFrame
+  | HistoryEndFrame
+  | ShutdownFrame
   | PingFrame
   | PongFrame;
 
@@ -261,6 +295,9 @@ function uuid(frame: RawFrame, name: string): string {
   if (!UUID.test(value)) fail(frame, `"${name}" must be a lowercase UUID`);
   return value;
 }
+
+/** Largest page of history one request may ask for. */
+export const MAX_HISTORY_PAGE = 500;
 
 /** Largest number of wraps accepted in one keys frame (one per member). */
 export const MAX_WRAPS_PER_FRAME = 2_000;
@@ -326,6 +363,25 @@ export function parseClientFrame(frame: RawFrame): ClientFrame {
       };
     case "list":
       return { t: "list" };
+    case "history": {
+      const hasBefore = frame.before !== undefined;
+      const hasAfter = frame.after !== undefined;
+      if (hasBefore === hasAfter) {
+        fail(frame, 'give exactly one of "before" and "after"');
+      }
+      const limit = uint(frame, "limit");
+      if (limit < 1 || limit > MAX_HISTORY_PAGE) {
+        fail(frame, `"limit" must be 1-${MAX_HISTORY_PAGE}`);
+      }
+      return {
+        t: "history",
+        room: room(frame),
+        ...(hasBefore
+          ? { before: uint(frame, "before") }
+          : { after: uint(frame, "after") }),
+        limit,
+      };
+    }
     case "ping":
     case "pong":
       return { t: frame.t, n: uint(frame, "n") };

@@ -86,8 +86,10 @@ export interface HistoryStore {
     recipient: string,
   ): Promise<StoredWrap | null>;
   /**
-   * Durably append a message with the next room sequence number. A repeated
-   * (sender, id) returns the original seq with duplicate=true and stores nothing.
+   * Durably append a message with the next room sequence number; resolves
+   * only after the commit. A repeated (sender, id) returns the original seq
+   * with duplicate=true and stores nothing. Engines may commit appends made
+   * close together in one transaction (group commit).
    */
   appendMessage(message: Omit<StoredMessage, "seq">): Promise<AppendResult>;
   /**
@@ -100,6 +102,18 @@ export interface HistoryStore {
     beforeSeq: number,
     limit: number,
   ): Promise<StoredMessage[]>;
+  /**
+   * Up to `limit` messages of `room` after `afterSeq` that `recipient` can
+   * decrypt, oldest first (catching up after a reconnect).
+   */
+  historyAfter(
+    room: string,
+    recipient: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]>;
+  /** The newest sequence number of `room` (0 if none). */
+  lastSeq(room: string): Promise<number>;
   /** Flush and close. */
   close(): Promise<void>;
 }

@@ -62,10 +62,18 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_sender_id ON messages (sender, msg
 
 type Row = Record<string, unknown>;
 
+interface QueuedAppend {
+  message: Omit<StoredMessage, "seq">;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
 /** HistoryStore on one SQLite file. */
 export class SqliteHistoryStore implements HistoryStore {
   #db: DatabaseSync;
   #stmts: Record<string, StatementSync>;
+  #queued: QueuedAppend[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Open (creating if needed) the database at `path`. */
   constructor(path: string) {
@@ -129,6 +137,14 @@ export class SqliteHistoryStore implements HistoryStore {
          WHERE m.room = ? AND m.seq < ?
          ORDER BY m.seq DESC LIMIT ?`,
       ),
+      historyAfter: db.prepare(
+        `SELECT m.* FROM messages m
+         JOIN sender_keys k ON k.room = m.room AND k.sender = m.sender
+           AND k.epoch = m.epoch AND k.recipient = ?
+         WHERE m.room = ? AND m.seq > ?
+         ORDER BY m.seq ASC LIMIT ?`,
+      ),
+      lastSeq: db.prepare("SELECT last_seq FROM rooms WHERE room = ?"),
     };
   }
 
@@ -284,35 +300,60 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   appendMessage(message: Omit<StoredMessage, "seq">): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ message, resolve, reject });
+      // Everything appended in this event-loop turn is committed together.
+      this.#flushTimer ??= setTimeout(() => this.#flushAppends(), 0);
+    });
+  }
+
+  /** Commit every queued append in one transaction, then settle each promise. */
+  #flushAppends(): void {
+    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    const batch = this.#queued;
+    this.#queued = [];
+    if (batch.length === 0) return;
+    let results: AppendResult[];
     try {
-      return Promise.resolve(this.#transaction(() => {
-        const existing = this.#stmt("findById").get(
-          message.sender,
-          message.id,
-        ) as Row | undefined;
-        if (existing) return { seq: Number(existing.seq), duplicate: true };
-        const row = this.#stmt("nextSeq").get(message.room) as Row | undefined;
-        if (!row) {
-          throw new StoreError("conflict", `no room ${message.room}`);
-        }
-        const seq = Number(row.last_seq);
-        this.#stmt("insertMessage").run(
-          message.room,
-          seq,
-          message.id,
-          message.sender,
-          message.epoch,
-          message.counter,
-          message.ts,
-          message.iv,
-          message.ct,
-          message.sig,
-        );
-        return { seq, duplicate: false };
-      }));
+      results = this.#transaction(() =>
+        batch.map((q) => this.#appendOne(q.message))
+      );
     } catch (cause) {
-      this.#wrapError("storing the message", cause);
+      let error: unknown;
+      try {
+        this.#wrapError("storing the message", cause);
+      } catch (wrapped) {
+        error = wrapped;
+      }
+      for (const q of batch) q.reject(error);
+      return;
     }
+    batch.forEach((q, i) => q.resolve(results[i]!));
+  }
+
+  #appendOne(message: Omit<StoredMessage, "seq">): AppendResult {
+    const existing = this.#stmt("findById").get(
+      message.sender,
+      message.id,
+    ) as Row | undefined;
+    if (existing) return { seq: Number(existing.seq), duplicate: true };
+    const row = this.#stmt("nextSeq").get(message.room) as Row | undefined;
+    if (!row) throw new StoreError("conflict", `no room ${message.room}`);
+    const seq = Number(row.last_seq);
+    this.#stmt("insertMessage").run(
+      message.room,
+      seq,
+      message.id,
+      message.sender,
+      message.epoch,
+      message.counter,
+      message.ts,
+      message.iv,
+      message.ct,
+      message.sig,
+    );
+    return { seq, duplicate: false };
   }
 
   history(
@@ -330,7 +371,28 @@ export class SqliteHistoryStore implements HistoryStore {
     return Promise.resolve(rows.map(toMessage));
   }
 
+  historyAfter(
+    room: string,
+    recipient: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const rows = this.#stmt("historyAfter").all(
+      recipient,
+      room,
+      afterSeq,
+      limit,
+    ) as Row[];
+    return Promise.resolve(rows.map(toMessage));
+  }
+
+  lastSeq(room: string): Promise<number> {
+    const row = this.#stmt("lastSeq").get(room) as Row | undefined;
+    return Promise.resolve(Number(row?.last_seq ?? 0));
+  }
+
   close(): Promise<void> {
+    this.#flushAppends();
     if (this.#db.isOpen) {
       try {
         this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -1,0 +1,76 @@
+/**
+ * The state the hub's parts share: rooms, who is online, the store and the
+ * registry, plus the small helpers every part needs.
+ * @module
+ */
+import { encodeFrame, type RawFrame } from "../shared/codec.ts";
+import { ProtocolError } from "../shared/errors.ts";
+import { toBase64Url } from "../shared/bytes.ts";
+import type { MemberInfo, ServerFrame } from "../shared/protocol.ts";
+import type { FrameSink } from "../shared/framed_connection.ts";
+import type { UserRegistry } from "./registry.ts";
+import type { RoomState } from "./room_state.ts";
+import type { HistoryStore, UserRecord } from "./store/history_store.ts";
+
+/** What the hub needs to know about a logged-in connection. */
+export interface HubSession {
+  readonly id: string;
+  readonly user: UserRecord;
+  readonly sink: FrameSink;
+  /** Keys of `room\0sender\0epoch` already sent on this connection. */
+  readonly sentKeys: Set<string>;
+}
+
+/** Settings the hub enforces. */
+export interface HubOptions {
+  maxTextBytes: number;
+  log: (line: string) => void;
+}
+
+/** Encode a server frame. */
+export function frameBytes(frame: ServerFrame): Uint8Array {
+  return encodeFrame(frame as unknown as RawFrame);
+}
+
+/** Rooms, sessions, store and registry of one server. */
+export class HubState {
+  readonly rooms = new Map<string, RoomState>();
+  /** user key → that user's live sessions. */
+  readonly online = new Map<string, Set<HubSession>>();
+
+  /** Shared state over `store` and `registry`. */
+  constructor(
+    readonly store: HistoryStore,
+    readonly registry: UserRegistry,
+    readonly options: HubOptions,
+  ) {}
+
+  /** Send one frame to one session. */
+  send(session: HubSession, frame: ServerFrame): void {
+    session.sink.send(frameBytes(frame));
+  }
+
+  /** The room, if `session`'s user is a member; otherwise a `not_member` error. */
+  memberRoom(session: HubSession, roomName: string): RoomState {
+    const room = this.rooms.get(roomName);
+    if (!room?.members.has(session.user.userKey)) {
+      throw new ProtocolError(
+        "not_member",
+        `you are not in ${roomName}; /join it first`,
+        { cause: { room: roomName } },
+      );
+    }
+    return room;
+  }
+
+  /** Public description of a user, with whether they are online now. */
+  member(user: UserRecord): MemberInfo {
+    return {
+      user: user.name,
+      uid: user.uid,
+      idKey: toBase64Url(user.idKey),
+      encKey: toBase64Url(user.encKey),
+      online: this.online.has(user.userKey),
+    };
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * Sender keys and messages: accept a key distribution, accept a message
+ * (validate → commit → acknowledge → relay), and replay stored history.
+ * Every message a session receives is preceded, once per connection, by the
+ * sender-key wrap addressed to it.
+ * @module
+ */
+import { encodeFrameBody } from "../shared/codec.ts";
+import { ProtocolError } from "../shared/errors.ts";
+import { utf8 } from "../shared/bytes.ts";
+import { userKey } from "../shared/names.ts";
+import type {
+  HistoryFrame,
+  KeysFrame,
+  SendFrame,
+  ServerFrame,
+} from "../shared/protocol.ts";
+import type { HubSession, HubState } from "./hub_state.ts";
+import type { RoomState } from "./room_state.ts";
+import { type StoredMessage, StoreError } from "./store/history_store.ts";
+
+/** Keys, messages and history for all rooms. */
+export class MessageRelay {
+  #state: HubState;
+  #maxCiphertextChars: number;
+
+  /** A relay over the hub's shared state. */
+  constructor(state: HubState) {
+    this.#state = state;
+    // body JSON is at most ~2× the text (escaping) plus a small envelope;
+    // base64url adds a third, GCM a 16-byte tag.
+    this.#maxCiphertextChars = Math.ceil(
+      ((2 * state.options.maxTextBytes + 512 + 16) * 4) / 3,
+    );
+  }
+
+  /** Accept a new sender key for a room: current roster, newer epoch, members only. */
+  async keys(session: HubSession, frame: KeysFrame): Promise<void> {
+    const sender = session.user.userKey;
+    const room = this.#state.memberRoom(session, frame.room);
+    if (frame.roster !== room.roster) {
+      throw new ProtocolError(
+        "stale_roster",
+        `the roster of ${room.name} changed; rotate again`,
+        { cause: { room: room.name } },
+      );
+    }
+    const latest = room.senders.get(sender)?.epoch ??
+      await this.#state.store.latestEpoch(room.name, sender);
+    if (frame.epoch <= latest) {
+      throw new ProtocolError(
+        "bad_epoch",
+        `epoch ${frame.epoch} is not after ${latest}`,
+        { cause: { room: room.name, epoch: latest } },
+      );
+    }
+    const wraps = new Map<string, { wrap: string; sig: string }>();
+    for (const w of frame.wraps) {
+      const to = userKey(w.to);
+      if (!room.members.has(to) || wraps.has(to)) {
+        throw new ProtocolError(
+          "bad_frame",
+          `keys: ${w.to} is not a member of ${room.name} or appears twice`,
+        );
+      }
+      wraps.set(to, { wrap: w.wrap, sig: w.sig });
+    }
+    try {
+      await this.#state.store.saveSenderKey(
+        [...wraps].map(([recipient, w]) => ({
+          room: room.name,
+          sender,
+          epoch: frame.epoch,
+          roster: frame.roster,
+          recipient,
+          wrap: w.wrap,
+          sig: w.sig,
+        })),
+      );
+    } catch (error) {
+      throw this.#storeFailure(error, room.name);
+    }
+    room.senders.set(sender, {
+      epoch: frame.epoch,
+      roster: frame.roster,
+      lastCounter: -1,
+      wraps,
+    });
+  }
+
+  /** Validate, commit, acknowledge, then relay one message. */
+  async message(session: HubSession, frame: SendFrame): Promise<void> {
+    const sender = session.user.userKey;
+    const room = this.#state.memberRoom(session, frame.room);
+    const refuse = (code: string, message: string): never => {
+      throw new ProtocolError(code, message, {
+        cause: { id: frame.id, room: room.name },
+      });
+    };
+    if (frame.ct.length > this.#maxCiphertextChars) {
+      refuse(
+        "too_large",
+        `message exceeds ${this.#state.options.maxTextBytes} bytes`,
+      );
+    }
+    if (!room.keyIsCurrent(sender, frame.epoch)) {
+      refuse(
+        "stale_key",
+        `your sender key for ${room.name} is out of date; rotate`,
+      );
+    }
+    const senderState = room.senders.get(sender)!;
+    if (frame.counter <= senderState.lastCounter) {
+      refuse("replay", `counter ${frame.counter} was already used`);
+    }
+    let seq: number, duplicate: boolean;
+    try {
+      ({ seq, duplicate } = await this.#state.store.appendMessage({
+        room: room.name,
+        id: frame.id,
+        sender,
+        epoch: frame.epoch,
+        counter: frame.counter,
+        ts: frame.ts,
+        iv: frame.iv,
+        ct: frame.ct,
+        sig: frame.sig,
+      }));
+    } catch (error) {
+      throw this.#storeFailure(error, room.name, frame.id);
+    }
+    this.#state.send(session, { t: "ack", id: frame.id, room: room.name, seq });
+    if (duplicate) return;
+    senderState.lastCounter = Math.max(senderState.lastCounter, frame.counter);
+    room.lastSeq = Math.max(room.lastSeq, seq);
+    const relayed = messageFrame(
+      {
+        room: room.name,
+        seq,
+        id: frame.id,
+        sender,
+        epoch: frame.epoch,
+        counter: frame.counter,
+        ts: frame.ts,
+        iv: frame.iv,
+        ct: frame.ct,
+        sig: frame.sig,
+      },
+      session.user.name,
+      false,
+    );
+    for (const member of room.members) {
+      for (const s of this.#state.online.get(member) ?? []) {
+        if (s === session) continue;
+        this.#sendCurrentKey(s, room, sender, session.user.name, frame.epoch);
+        s.sink.send(relayed);
+      }
+    }
+  }
+
+  /** Replay stored messages the session's user can decrypt, then a history_end. */
+  async history(session: HubSession, frame: HistoryFrame): Promise<void> {
+    const me = session.user.userKey;
+    const room = this.#state.memberRoom(session, frame.room);
+    const store = this.#state.store;
+    const rows = frame.after !== undefined
+      ? await store.historyAfter(room.name, me, frame.after, frame.limit)
+      : (await store.history(room.name, me, frame.before!, frame.limit))
+        .reverse();
+    for (const row of rows) {
+      const name = (await this.#state.registry.get(row.sender))?.name ??
+        row.sender;
+      await this.#sendStoredKey(session, room, row.sender, name, row.epoch);
+      session.sink.send(messageFrame(row, name, true));
+    }
+    this.#state.send(session, {
+      t: "history_end",
+      room: room.name,
+      mode: frame.after !== undefined ? "after" : "before",
+      count: rows.length,
+      more: rows.length === frame.limit,
+      lastSeq: Math.max(room.lastSeq, await store.lastSeq(room.name)),
+    });
+  }
+
+  /** Send the wrap of the sender's current key, once per connection. */
+  #sendCurrentKey(
+    recipient: HubSession,
+    room: RoomState,
+    sender: string,
+    senderName: string,
+    epoch: number,
+  ): void {
+    const id = `${room.name}\u0000${sender}\u0000${epoch}`;
+    if (recipient.sentKeys.has(id)) return;
+    recipient.sentKeys.add(id);
+    const state = room.senders.get(sender);
+    const wrap = state?.epoch === epoch
+      ? state.wraps.get(recipient.user.userKey)
+      : undefined;
+    if (!wrap || !state) return; // not encrypted to them: they will say so
+    this.#state.send(
+      recipient,
+      keyFrame(room.name, senderName, epoch, state.roster, wrap),
+    );
+  }
+
+  /** Send the stored wrap of any epoch, once per connection. */
+  async #sendStoredKey(
+    recipient: HubSession,
+    room: RoomState,
+    sender: string,
+    senderName: string,
+    epoch: number,
+  ): Promise<void> {
+    const id = `${room.name}\u0000${sender}\u0000${epoch}`;
+    if (recipient.sentKeys.has(id)) return;
+    const wrap = await this.#state.store.getWrap(
+      room.name,
+      sender,
+      epoch,
+      recipient.user.userKey,
+    );
+    if (!wrap) return;
+    recipient.sentKeys.add(id);
+    this.#state.send(
+      recipient,
+      keyFrame(room.name, senderName, epoch, wrap.roster, wrap),
+    );
+  }
+
+  #storeFailure(error: unknown, room: string, id?: string): unknown {
+    if (!(error instanceof StoreError)) return error;
+    this.#state.options.log(`storage failure: ${error.message}`);
+    return new ProtocolError(
+      "store_unavailable",
+      "the server could not store this (its storage is full or failing); it was NOT delivered, try again later",
+      { cause: { room, ...(id ? { id } : {}) } },
+    );
+  }
+}
+
+function keyFrame(
+  room: string,
+  from: string,
+  epoch: number,
+  roster: number,
+  wrap: { wrap: string; sig: string },
+): ServerFrame {
+  return {
+    t: "key",
+    room,
+    from,
+    epoch,
+    roster,
+    wrap: wrap.wrap,
+    sig: wrap.sig,
+  };
+}
+
+/** One message frame, encoded once for every recipient. */
+function messageFrame(
+  m: StoredMessage,
+  from: string,
+  history: boolean,
+): Uint8Array {
+  return encodeFrameBody(utf8(JSON.stringify({
+    t: "msg",
+    room: m.room,
+    from,
+    seq: m.seq,
+    id: m.id,
+    epoch: m.epoch,
+    counter: m.counter,
+    ts: m.ts,
+    iv: m.iv,
+    ct: m.ct,
+    sig: m.sig,
+    ...(history ? { history: true } : {}),
+  })));
+}
