@@ -49,6 +49,7 @@ import type { EventSink } from "./events.ts";
 import { Outbox, type OutgoingMessage } from "./outbox.ts";
 import { PeopleDirectory } from "./people.ts";
 import { RoomView } from "./room_view.ts";
+import { asServerFrame, serverFrameProblem } from "./server_frames.ts";
 import { Transcript } from "./transcript.ts";
 import type { TrustStore } from "./trust_store.ts";
 
@@ -157,7 +158,13 @@ export class ChatClient {
     }
     try {
       for await (const body of conn.bodies()) {
-        await this.#onFrame(decodeFrameBody(body) as unknown as ServerFrame);
+        const raw = decodeFrameBody(body);
+        const problem = serverFrameProblem(raw);
+        if (problem) {
+          this.#error(`ignored a malformed frame from the server (${problem})`);
+          continue;
+        }
+        await this.#onFrame(asServerFrame(raw));
       }
     } catch (error) {
       if (!this.#closing) {
@@ -243,6 +250,14 @@ export class ChatClient {
   /** Leave `room` for good. */
   leave(room: string): void {
     this.#write({ t: "leave", room });
+  }
+
+  /** Give every room `user` is in a fresh sender key on the next send (after /verify). */
+  rekeyRoomsWith(user: string): void {
+    const key = userKey(user);
+    for (const room of this.#rooms.values()) {
+      if (room.members.has(key)) room.myKey = null;
+    }
   }
 
   /** Ask the server for the room list (answered as a system event). */
@@ -777,6 +792,9 @@ export class ChatClient {
       room.nextEpoch = Math.max(room.nextEpoch, (frame.epoch ?? 0) + 1);
       room.myKey = null;
       return;
+    }
+    if (frame.code === "store_unavailable" && room) {
+      room.myKey = null; // the server may not have our key: send a new one next time
     }
     const message = frame.id ? this.#outbox.get(frame.id) : undefined;
     if (message && RETRYABLE.has(frame.code) && message.tries < MAX_TRIES) {

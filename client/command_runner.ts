@@ -157,7 +157,9 @@ export async function handleInput(
         );
         break;
       }
+      const wasBlocked = ctx.trust.isBlocked(person.key);
       await ctx.trust.verify(person.key, person.fingerprint);
+      if (wasBlocked) ctx.client.rekeyRoomsWith(person.key);
       system(`${person.user} is now verified`);
       break;
     }

@@ -8,7 +8,7 @@ import type { ChatEvent } from "./events.ts";
 import { renderEvent } from "./render.ts";
 import { writeStdout } from "./output.ts";
 
-/** Longest input line accepted; longer lines are skipped with an error. */
+/** Longest input line accepted, in UTF-16 code units; longer lines are skipped with an error. */
 export const MAX_INPUT_LINE = 64 * 1024;
 
 /** Print events for a pipe: JSON lines or uncoloured text. */
@@ -78,7 +78,7 @@ export async function runLineMode(
   const lines = readLines(Deno.stdin.readable, MAX_INPUT_LINE, () =>
     emit({
       type: "error",
-      message: `input line longer than ${MAX_INPUT_LINE} bytes skipped`,
+      message: `input line longer than ${MAX_INPUT_LINE} characters skipped`,
     }));
   const gone = closed.then(() => null);
   try {

@@ -9,7 +9,7 @@ import type { ChatEvent } from "./events.ts";
 /** C0/C1 controls (but tab and newline), DEL, zero-width and bidi-control characters. */
 const UNSAFE = new RegExp(
   "[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u200b-\\u200f" +
-    "\\u202a-\\u202e\\u2060-\\u2069\\ufeff\\ufff9-\\ufffb]",
+    "\\u061c\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2069\\ufeff\\ufff9-\\ufffb]",
   "g",
 );
 
@@ -58,9 +58,9 @@ function clock(ts: number): string {
 
 /** How a room is shown: `#general`, or `dm bob` from your side. */
 export function roomLabel(room: string, me: string): string {
-  if (!room.startsWith("dm:")) return `#${room}`;
+  if (!room.startsWith("dm:")) return `#${sanitizeForTerminal(room)}`;
   const other = room.slice(3).split(":").find((u) => u !== me) ?? me;
-  return `dm ${other}`;
+  return `dm ${sanitizeForTerminal(other)}`;
 }
 
 /** One event as one or more terminal lines (no trailing newline). */

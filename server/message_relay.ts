@@ -15,6 +15,7 @@ import type {
   SendFrame,
   ServerFrame,
 } from "../shared/protocol.ts";
+import { ciphertextBytes } from "../shared/crypto/envelope.ts";
 import type { HubSession, HubState } from "./hub_state.ts";
 import type { RoomState } from "./room_state.ts";
 import { type StoredMessage, StoreError } from "./store/history_store.ts";
@@ -27,10 +28,9 @@ export class MessageRelay {
   /** A relay over the hub's shared state. */
   constructor(state: HubState) {
     this.#state = state;
-    // body JSON is at most ~2× the text (escaping) plus a small envelope;
-    // base64url adds a third, GCM a 16-byte tag.
+    // the body is one kind byte plus the text; base64url adds a third
     this.#maxCiphertextChars = Math.ceil(
-      ((2 * state.options.maxTextBytes + 512 + 16) * 4) / 3,
+      (ciphertextBytes(state.options.maxTextBytes) * 4) / 3,
     );
   }
 
@@ -65,6 +65,12 @@ export class MessageRelay {
       }
       wraps.set(to, { wrap: w.wrap, sig: w.sig });
     }
+    if (!wraps.has(sender)) {
+      throw new ProtocolError(
+        "bad_frame",
+        "keys: include a wrap for yourself (your history and other devices need it)",
+      );
+    }
     try {
       await this.#state.store.saveSenderKey(
         [...wraps].map(([recipient, w]) => ({
@@ -78,8 +84,13 @@ export class MessageRelay {
         })),
       );
     } catch (error) {
+      if (error instanceof StoreError) {
+        room.senders.delete(sender);
+        room.keyStoreFailed.add(sender);
+      }
       throw this.#storeFailure(error, room.name);
     }
+    room.keyStoreFailed.delete(sender);
     room.senders.set(sender, {
       epoch: frame.epoch,
       roster: frame.roster,
@@ -91,12 +102,33 @@ export class MessageRelay {
   /** Validate, commit, acknowledge, then relay one message. */
   async message(session: HubSession, frame: SendFrame): Promise<void> {
     const sender = session.user.userKey;
-    const room = this.#state.memberRoom(session, frame.room);
     const refuse = (code: string, message: string): never => {
       throw new ProtocolError(code, message, {
-        cause: { id: frame.id, room: room.name },
+        cause: { id: frame.id, room: frame.room },
       });
     };
+    let room: RoomState;
+    try {
+      room = this.#state.memberRoom(session, frame.room);
+    } catch (error) {
+      return refuse("not_member", (error as Error).message);
+    }
+    // A repeat of a stored message (its ack was lost) is acknowledged again,
+    // whatever key it was re-encrypted under.
+    const stored = await this.#state.store.findMessageSeq(
+      room.name,
+      sender,
+      frame.id,
+    );
+    if (stored !== null) {
+      this.#state.send(session, {
+        t: "ack",
+        id: frame.id,
+        room: room.name,
+        seq: stored,
+      });
+      return;
+    }
     if (frame.ct.length > this.#maxCiphertextChars) {
       refuse(
         "too_large",
@@ -104,6 +136,12 @@ export class MessageRelay {
       );
     }
     if (!room.keyIsCurrent(sender, frame.epoch)) {
+      if (room.keyStoreFailed.has(sender)) {
+        refuse(
+          "store_unavailable",
+          "the server could not store your key, so this was NOT delivered; try again later",
+        );
+      }
       refuse(
         "stale_key",
         `your sender key for ${room.name} is out of date; rotate`,

@@ -25,6 +25,8 @@ export class RoomState {
   readonly members: Set<string>;
   /** sender user key → their current key distribution. */
   readonly senders = new Map<string, SenderState>();
+  /** Senders whose last key distribution could not be stored. */
+  readonly keyStoreFailed = new Set<string>();
 
   /** Build a room from its stored record. */
   constructor(

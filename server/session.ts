@@ -99,9 +99,20 @@ export async function serveConnection(
           options.log(`${user.name} logged in (session ${sessionId})`);
           await hub.attach(session);
         } catch (error) {
-          const code = error instanceof AuthError ? error.code : "auth_failed";
-          send({ t: "error", code, message: (error as Error).message });
-          options.log(`login refused for ${frame.user}: ${code}`);
+          if (error instanceof AuthError) {
+            send({ t: "error", code: error.code, message: error.message });
+            options.log(`login refused for ${frame.user}: ${error.code}`);
+          } else {
+            send({
+              t: "error",
+              code: "internal",
+              message:
+                "login failed because of a server error; try again later",
+            });
+            options.log(
+              `login failed for ${frame.user}: ${(error as Error).message}`,
+            );
+          }
           break;
         }
         continue;
@@ -132,6 +143,18 @@ export async function serveConnection(
     framed.close();
     untrack();
   }
+}
+
+/**
+ * True when certificate name `pattern` covers `host`: equal (ignoring case),
+ * or a `*.` wildcard matching exactly one leftmost label.
+ */
+export function nameMatches(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase(), h = host.toLowerCase();
+  if (p === h) return true;
+  if (!p.startsWith("*.")) return false;
+  const dot = h.indexOf(".");
+  return dot > 0 && h.slice(dot) === p.slice(1);
 }
 
 function errorFrame(error: unknown): ServerFrame {
@@ -169,7 +192,7 @@ async function checkLogin(
   nonce: Uint8Array,
 ): Promise<UserRecord> {
   const server = frame.server.toLowerCase();
-  if (!options.serverNames.some((n) => n.toLowerCase() === server)) {
+  if (!options.serverNames.some((n) => nameMatches(n, server))) {
     throw new AuthError(
       "wrong_server",
       `this server is not "${frame.server}"; connect with one of: ${

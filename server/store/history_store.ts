@@ -87,11 +87,17 @@ export interface HistoryStore {
   ): Promise<StoredWrap | null>;
   /**
    * Durably append a message with the next room sequence number; resolves
-   * only after the commit. A repeated (sender, id) returns the original seq
+   * only after the commit. A repeated (room, sender, id) returns the original seq
    * with duplicate=true and stores nothing. Engines may commit appends made
    * close together in one transaction (group commit).
    */
   appendMessage(message: Omit<StoredMessage, "seq">): Promise<AppendResult>;
+  /** The seq of the message `sender` stored in `room` under `id`, if any. */
+  findMessageSeq(
+    room: string,
+    sender: string,
+    id: string,
+  ): Promise<number | null>;
   /**
    * Up to `limit` messages of `room` before `beforeSeq` that `recipient` can
    * decrypt (a wrap for them exists), newest first.

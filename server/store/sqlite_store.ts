@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS messages (
   sig TEXT NOT NULL,
   PRIMARY KEY (room, seq)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_sender_id ON messages (sender, msg_id);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (room, sender, msg_id);
 `;
 
 type Row = Record<string, unknown>;
@@ -122,7 +122,7 @@ export class SqliteHistoryStore implements HistoryStore {
         "SELECT * FROM sender_keys WHERE room = ? AND sender = ? AND epoch = ? AND recipient = ?",
       ),
       findById: db.prepare(
-        "SELECT seq FROM messages WHERE sender = ? AND msg_id = ?",
+        "SELECT seq FROM messages WHERE room = ? AND sender = ? AND msg_id = ?",
       ),
       nextSeq: db.prepare(
         "UPDATE rooms SET last_seq = last_seq + 1 WHERE room = ? RETURNING last_seq",
@@ -334,6 +334,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
   #appendOne(message: Omit<StoredMessage, "seq">): AppendResult {
     const existing = this.#stmt("findById").get(
+      message.room,
       message.sender,
       message.id,
     ) as Row | undefined;
@@ -354,6 +355,15 @@ export class SqliteHistoryStore implements HistoryStore {
       message.sig,
     );
     return { seq, duplicate: false };
+  }
+
+  findMessageSeq(
+    room: string,
+    sender: string,
+    id: string,
+  ): Promise<number | null> {
+    const row = this.#stmt("findById").get(room, sender, id) as Row | undefined;
+    return Promise.resolve(row ? Number(row.seq) : null);
   }
 
   history(

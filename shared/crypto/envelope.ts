@@ -33,23 +33,38 @@ export interface MessageBody {
   text: string;
 }
 
-/** Serialise a message body for encryption. */
+const KIND_BYTES = { text: 0x01, me: 0x02 } as const;
+
+/** Encrypted bytes a body of `textBytes` UTF-8 bytes takes: kind byte, text, GCM tag. */
+export function ciphertextBytes(textBytes: number): number {
+  return 1 + textBytes + 16;
+}
+
+/**
+ * Serialise a message body for encryption: one kind byte (0x01 text,
+ * 0x02 /me) followed by the UTF-8 text. No escaping, so the size is exact.
+ */
 export function encodeBody(body: MessageBody): Uint8Array<ArrayBuffer> {
-  return utf8(JSON.stringify({ kind: body.kind, text: body.text }));
+  const text = utf8(body.text);
+  const out = new Uint8Array(1 + text.length);
+  out[0] = KIND_BYTES[body.kind];
+  out.set(text, 1);
+  return out;
 }
 
 /** Parse a decrypted message body; throws CryptoError if it is not one. */
 export function decodeBody(bytes: Uint8Array): MessageBody {
-  try {
-    const value = JSON.parse(fromUtf8(bytes));
-    if (
-      (value.kind === "text" || value.kind === "me") &&
-      typeof value.text === "string"
-    ) {
-      return { kind: value.kind, text: value.text };
+  const kind = bytes[0] === KIND_BYTES.text
+    ? "text"
+    : bytes[0] === KIND_BYTES.me
+    ? "me"
+    : null;
+  if (kind) {
+    try {
+      return { kind, text: fromUtf8(bytes.subarray(1)) };
+    } catch {
+      // fall through
     }
-  } catch {
-    // fall through
   }
   throw new CryptoError("decrypted message is not a valid message body");
 }
