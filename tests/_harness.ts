@@ -243,7 +243,12 @@ export class ClientProcess {
   static start(
     server: ServerProcess,
     user: string,
-    options: { room?: string; configHome?: string; ca?: string } = {},
+    options: {
+      room?: string;
+      configHome?: string;
+      ca?: string;
+      server?: string;
+    } = {},
   ): ClientProcess {
     const configHome = options.configHome ?? join(server.dir, `home-${user}`);
     const child = new Deno.Command(Deno.execPath(), {
@@ -256,7 +261,7 @@ export class ClientProcess {
         "--user",
         user,
         "--server",
-        server.address,
+        options.server ?? server.address,
         "--ca",
         options.ca ?? server.caPath,
         ...(options.room ? ["--room", options.room] : []),
@@ -273,7 +278,7 @@ export class ClientProcess {
   static async ready(
     server: ServerProcess,
     user: string,
-    options: { room?: string; configHome?: string } = {},
+    options: { room?: string; configHome?: string; server?: string } = {},
   ): Promise<ClientProcess> {
     const client = ClientProcess.start(server, user, options);
     await client.waitFor((e) => e.type === "ready", `${user} to be ready`);

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS messages (
   sig TEXT NOT NULL,
   PRIMARY KEY (room, seq)
 ) WITHOUT ROWID;
+DROP INDEX IF EXISTS messages_by_sender_id;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (room, sender, msg_id);
 `;
 
@@ -81,7 +82,8 @@ export class SqliteHistoryStore implements HistoryStore {
       this.#db = new DatabaseSync(path);
       this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec("PRAGMA synchronous = FULL");
-      this.#db.exec("PRAGMA busy_timeout = 5000");
+      // node:sqlite is synchronous: a lock wait stalls the whole event loop, so keep it short.
+      this.#db.exec("PRAGMA busy_timeout = 250");
       this.#db.exec(SCHEMA);
     } catch (cause) {
       throw new StoreError(
@@ -168,29 +170,42 @@ export class SqliteHistoryStore implements HistoryStore {
     }
   }
 
-  #wrapError(what: string, cause: unknown): never {
-    if (cause instanceof StoreError) throw cause;
+  #storeError(what: string, cause: unknown): StoreError {
+    if (cause instanceof StoreError) return cause;
     const message = (cause as Error).message ?? String(cause);
     const code = /UNIQUE|constraint/i.test(message)
       ? "conflict"
       : "unavailable";
-    throw new StoreError(code, `${what} failed: ${message}`, { cause });
+    return new StoreError(code, `${what} failed: ${message}`, { cause });
+  }
+
+  /** Run synchronous database work as a promise; failures become rejected StoreErrors. */
+  #run<T>(what: string, work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(work());
+    } catch (cause) {
+      return Promise.reject(this.#storeError(what, cause));
+    }
   }
 
   getUser(userKey: string): Promise<UserRecord | null> {
-    const row = this.#stmt("getUser").get(userKey) as Row | undefined;
-    return Promise.resolve(row ? toUser(row) : null);
+    return this.#run("reading a user", () => {
+      const row = this.#stmt("getUser").get(userKey) as Row | undefined;
+      return row ? toUser(row) : null;
+    });
   }
 
   getUserBySkeleton(skeleton: string): Promise<UserRecord | null> {
-    const row = this.#stmt("getUserBySkeleton").get(skeleton) as
-      | Row
-      | undefined;
-    return Promise.resolve(row ? toUser(row) : null);
+    return this.#run("reading a user", () => {
+      const row = this.#stmt("getUserBySkeleton").get(skeleton) as
+        | Row
+        | undefined;
+      return row ? toUser(row) : null;
+    });
   }
 
   createUser(user: UserRecord): Promise<void> {
-    try {
+    return this.#run("registering the user", () => {
       this.#stmt("createUser").run(
         user.userKey,
         user.skeleton,
@@ -200,64 +215,61 @@ export class SqliteHistoryStore implements HistoryStore {
         user.encKey,
         user.createdAt,
       );
-      return Promise.resolve();
-    } catch (cause) {
-      this.#wrapError("registering the user", cause);
-    }
+    });
   }
 
   listRooms(): Promise<RoomRecord[]> {
-    const rooms = new Map<string, RoomRecord>();
-    for (const row of this.#stmt("rooms").all() as Row[]) {
-      rooms.set(String(row.room), {
-        room: String(row.room),
-        roster: Number(row.roster),
-        lastSeq: Number(row.last_seq),
-        members: [],
-      });
-    }
-    for (const row of this.#stmt("members").all() as Row[]) {
-      rooms.get(String(row.room))?.members.push(String(row.user_key));
-    }
-    return Promise.resolve([...rooms.values()]);
+    return this.#run("reading rooms", () => {
+      const rooms = new Map<string, RoomRecord>();
+      for (const row of this.#stmt("rooms").all() as Row[]) {
+        rooms.set(String(row.room), {
+          room: String(row.room),
+          roster: Number(row.roster),
+          lastSeq: Number(row.last_seq),
+          members: [],
+        });
+      }
+      for (const row of this.#stmt("members").all() as Row[]) {
+        rooms.get(String(row.room))?.members.push(String(row.user_key));
+      }
+      return [...rooms.values()];
+    });
   }
 
   addMember(room: string, userKey: string): Promise<number> {
-    try {
-      return Promise.resolve(this.#transaction(() => {
+    return this.#run("joining the room", () =>
+      this.#transaction(() => {
         this.#stmt("ensureRoom").run(room);
         const inserted = this.#stmt("insertMember").run(room, userKey);
-        if (inserted.changes === 0) {
-          return Number((this.#stmt("roster").get(room) as Row).roster);
-        }
-        return Number((this.#stmt("bumpRoster").get(room) as Row).roster);
+        const row = inserted.changes === 0
+          ? this.#stmt("roster").get(room)
+          : this.#stmt("bumpRoster").get(room);
+        return Number((row as Row).roster);
       }));
-    } catch (cause) {
-      this.#wrapError("joining the room", cause);
-    }
   }
 
   removeMember(room: string, userKey: string): Promise<number> {
-    try {
-      return Promise.resolve(this.#transaction(() => {
+    return this.#run("leaving the room", () =>
+      this.#transaction(() => {
         const removed = this.#stmt("deleteMember").run(room, userKey);
         const row = removed.changes === 0
           ? this.#stmt("roster").get(room)
           : this.#stmt("bumpRoster").get(room);
         return Number((row as Row | undefined)?.roster ?? 0);
       }));
-    } catch (cause) {
-      this.#wrapError("leaving the room", cause);
-    }
   }
 
   latestEpoch(room: string, sender: string): Promise<number> {
-    const row = this.#stmt("latestEpoch").get(room, sender) as Row | undefined;
-    return Promise.resolve(Number(row?.epoch ?? 0));
+    return this.#run("reading an epoch", () => {
+      const row = this.#stmt("latestEpoch").get(room, sender) as
+        | Row
+        | undefined;
+      return Number(row?.epoch ?? 0);
+    });
   }
 
   saveSenderKey(wraps: StoredWrap[]): Promise<void> {
-    try {
+    return this.#run("storing the sender key", () =>
       this.#transaction(() => {
         const insert = this.#stmt("insertWrap");
         for (const w of wraps) {
@@ -271,11 +283,7 @@ export class SqliteHistoryStore implements HistoryStore {
             w.sig,
           );
         }
-      });
-      return Promise.resolve();
-    } catch (cause) {
-      this.#wrapError("storing the sender key", cause);
-    }
+      }));
   }
 
   getWrap(
@@ -284,18 +292,20 @@ export class SqliteHistoryStore implements HistoryStore {
     epoch: number,
     recipient: string,
   ): Promise<StoredWrap | null> {
-    const row = this.#stmt("getWrap").get(room, sender, epoch, recipient) as
-      | Row
-      | undefined;
-    if (!row) return Promise.resolve(null);
-    return Promise.resolve({
-      room: String(row.room),
-      sender: String(row.sender),
-      epoch: Number(row.epoch),
-      roster: Number(row.roster),
-      recipient: String(row.recipient),
-      wrap: String(row.wrap),
-      sig: String(row.sig),
+    return this.#run("reading a sender key", () => {
+      const row = this.#stmt("getWrap").get(room, sender, epoch, recipient) as
+        | Row
+        | undefined;
+      if (!row) return null;
+      return {
+        room: String(row.room),
+        sender: String(row.sender),
+        epoch: Number(row.epoch),
+        roster: Number(row.roster),
+        recipient: String(row.recipient),
+        wrap: String(row.wrap),
+        sig: String(row.sig),
+      };
     });
   }
 
@@ -307,29 +317,43 @@ export class SqliteHistoryStore implements HistoryStore {
     });
   }
 
-  /** Commit every queued append in one transaction, then settle each promise. */
+  /**
+   * Commit every queued append in one transaction, then settle each promise.
+   * Each append runs in its own savepoint, so one bad append fails alone;
+   * a failed COMMIT (disk full) fails them all, and none is acknowledged.
+   */
   #flushAppends(): void {
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     const batch = this.#queued;
     this.#queued = [];
     if (batch.length === 0) return;
-    let results: AppendResult[];
+    let outcomes: ({ ok: AppendResult } | { error: unknown })[];
     try {
-      results = this.#transaction(() =>
-        batch.map((q) => this.#appendOne(q.message))
+      outcomes = this.#transaction(() =>
+        batch.map((q) => {
+          this.#db.exec("SAVEPOINT append");
+          try {
+            const ok = this.#appendOne(q.message);
+            this.#db.exec("RELEASE append");
+            return { ok };
+          } catch (error) {
+            this.#db.exec("ROLLBACK TO append");
+            this.#db.exec("RELEASE append");
+            return { error };
+          }
+        })
       );
     } catch (cause) {
-      let error: unknown;
-      try {
-        this.#wrapError("storing the message", cause);
-      } catch (wrapped) {
-        error = wrapped;
-      }
+      const error = this.#storeError("storing the message", cause);
       for (const q of batch) q.reject(error);
       return;
     }
-    batch.forEach((q, i) => q.resolve(results[i]!));
+    batch.forEach((q, i) => {
+      const outcome = outcomes[i]!;
+      if ("ok" in outcome) q.resolve(outcome.ok);
+      else q.reject(this.#storeError("storing the message", outcome.error));
+    });
   }
 
   #appendOne(message: Omit<StoredMessage, "seq">): AppendResult {
