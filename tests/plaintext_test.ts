@@ -66,7 +66,42 @@ Deno.test("a marker sent by clients never appears in anything the server receive
       (e) => e.text === `waves ${marker}` && e.kind === "me",
       "the action",
     );
-    for (const c of clients) assertEquals(await c.end(), 0);
+    // a history replay reads from the store: bob comes back and gets it all again
+    assertEquals(await bob.end(), 0);
+    const bobAgain = await ClientProcess.ready(server, "bob", {
+      configHome: bob.configHome,
+    });
+    clients.push(bobAgain);
+    await bobAgain.waitFor(
+      (e) => e.history === true && e.text === `group ${marker}`,
+      "the replay",
+    );
+
+    // While the server runs, the WAL holds the recent commits: scan it live.
+    const forms = markerForms(marker);
+    const live = await filesUnder(server.dataDir);
+    assert(
+      live.some((f) => f.endsWith("chat.db-wal")),
+      `no WAL while running: ${live}`,
+    );
+    const wal = await Deno.readFile(
+      live.find((f) => f.endsWith("chat.db-wal"))!,
+    );
+    assert(
+      wal.length > 0 && contains(wal, '"t":"msg"') === false,
+      "the WAL is in use",
+    );
+    for (const file of live) {
+      const bytes = await Deno.readFile(file);
+      for (const form of forms) {
+        assert(
+          !contains(bytes, form),
+          `${file} (live) contains the marker as ${form}`,
+        );
+      }
+    }
+
+    for (const c of [alice, bobAgain]) assertEquals(await c.end(), 0);
     assertEquals(await server.stop(), 0);
 
     const files = await filesUnder(server.dataDir);
@@ -78,7 +113,6 @@ Deno.test("a marker sent by clients never appears in anything the server receive
       contains(traced, '"t":"msg"') && contains(traced, '"ct":"'),
       "trace has message frames",
     );
-    const forms = markerForms(marker);
     for (const file of files) {
       const bytes = await Deno.readFile(file);
       for (const form of forms) {
