@@ -72,7 +72,9 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string {
     case "message": {
       const name = sanitizeForTerminal(event.from);
       const text = sanitizeForTerminal(event.text);
-      const who = paint(c, nameColor(name), name);
+      // after the name's colour is reset, a history line must turn dim again
+      const who = paint(c, nameColor(name), name) +
+        (c && event.history ? "\x1b[2m" : "");
       const line = event.kind === "me"
         ? `* ${who} ${text}`
         : `<${who}> ${text}`;

@@ -26,6 +26,11 @@ export async function checkSavePath(
   if (requested.includes("\0")) {
     throw new SaveRefused("the path contains a NUL byte");
   }
+  if (/[\\/]$/.test(requested)) {
+    throw new SaveRefused(
+      `"${requested}" names a directory; give a file name inside it, e.g. ${requested}chat.txt`,
+    );
+  }
   if (requested.split(/[\\/]+/).includes("..")) {
     throw new SaveRefused(
       `refusing "${requested}": ".." would leave the directory you named; give a path without ".."`,
@@ -52,6 +57,8 @@ export async function checkSavePath(
     throw new SaveRefused(
       info.isSymlink
         ? `refusing ${target}: it is a symbolic link`
+        : info.isDirectory
+        ? `${target} is a directory; give a file name inside it`
         : `refusing to overwrite ${target}; choose another name`,
     );
   } catch (error) {

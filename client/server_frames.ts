@@ -97,6 +97,12 @@ export function serverFrameProblem(frame: RawFrame): string | null {
     return "bad members";
   }
   if ("member" in frame && !memberOk(frame.member)) return "bad member";
+  if (
+    frame.t === "hello" &&
+    !(typeof frame.maxTextBytes === "number" && frame.maxTextBytes > 0)
+  ) {
+    return "bad maxTextBytes";
+  }
   if ("rooms" in frame && frame.t === "welcome") {
     if (
       !Array.isArray(frame.rooms) ||
@@ -110,7 +116,8 @@ export function serverFrameProblem(frame: RawFrame): string | null {
       frame.rooms.every((r) =>
         typeof r === "object" && r !== null && typeof r.room === "string" &&
         isValidRoom(r.room) &&
-        Number.isSafeInteger(r.members) && typeof r.joined === "boolean"
+        Number.isSafeInteger(r.members) && r.members >= 0 &&
+        typeof r.joined === "boolean"
       );
     if (!ok) return "bad room list";
   }
