@@ -6,7 +6,7 @@
 import { assertEquals } from "./_assert.ts";
 import {
   cleanup,
-  ClientEvent,
+  type ClientEvent,
   ClientProcess,
   ServerProcess,
 } from "./_harness.ts";
