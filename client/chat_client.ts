@@ -16,7 +16,7 @@ import {
 } from "../shared/framed_connection.ts";
 import { fromBase64Url, toBase64Url, utf8 } from "../shared/bytes.ts";
 import { CryptoError } from "../shared/errors.ts";
-import { DEFAULT_LIMITS } from "../shared/limits.ts";
+import { DEFAULT_LIMITS, PROTOCOL_VERSION } from "../shared/limits.ts";
 import type { Identity } from "../shared/crypto/identity.ts";
 import { signLogin } from "../shared/crypto/login.ts";
 import {
@@ -92,7 +92,7 @@ export class ChatClient {
   #refusal: Error | null = null;
   #roomWaiters = new Map<string, ((joined: boolean) => void)[]>();
   #userWaiters = new Map<string, ((m: MemberInfo | null) => void)[]>();
-  #loadWaiters = new Map<string, (count: number) => void>();
+  #loadWaiters = new Map<string, (count: number | null) => void>();
   #maxTextBytes: number = DEFAULT_LIMITS.maxTextBytes;
   #current: string;
   #closing = false;
@@ -282,7 +282,7 @@ export class ChatClient {
    * Page back through `room`'s history: up to `limit` messages older than
    * the oldest one seen. Resolves how many came (0: nothing older).
    */
-  loadOlder(room: string, limit: number): Promise<number> {
+  loadOlder(room: string, limit: number): Promise<number | null> {
     const view = this.#rooms.get(room);
     if (!view || !this.#conn) {
       this.#error(
@@ -290,15 +290,15 @@ export class ChatClient {
           ? "not connected; try again when the connection is back"
           : `you are not in ${room}`,
       );
-      return Promise.resolve(0);
+      return Promise.resolve(null);
     }
     if (view.historyMode !== null) {
       this.#error("history is still loading; try again in a moment");
-      return Promise.resolve(0);
+      return Promise.resolve(null);
     }
     view.historyMode = "load";
     const before = this.transcript.oldestSeq(room) ?? Number.MAX_SAFE_INTEGER;
-    const { promise, resolve } = Promise.withResolvers<number>();
+    const { promise, resolve } = Promise.withResolvers<number | null>();
     this.#loadWaiters.set(room, resolve);
     this.#write({
       t: "history",
@@ -358,7 +358,8 @@ export class ChatClient {
       sender: this.#me,
       epoch: key.epoch,
       counter: room.counter++,
-      ts: Date.now(),
+      // a re-sent message keeps the time it was first written
+      ts: message.ts || Date.now(),
     };
     const sealed = await sealMessage(
       key,
@@ -421,6 +422,13 @@ export class ChatClient {
   async #onFrame(frame: ServerFrame): Promise<void> {
     switch (frame.t) {
       case "hello":
+        if (frame.v !== PROTOCOL_VERSION) {
+          this.#refusal = new Error(
+            `the server speaks protocol version ${frame.v} and this client ${PROTOCOL_VERSION}; upgrade the older one`,
+          );
+          this.#conn?.close();
+          return;
+        }
         return await this.#login(
           frame.session,
           frame.nonce,
@@ -662,9 +670,19 @@ export class ChatClient {
     const own = userKey(frame.from) === this.#me;
     if (own && this.#outbox.get(frame.id)) {
       // our message, committed before the ack could reach us: this is its ack
+      this.#guard.checkHistory(
+        frame.room,
+        frame.from,
+        frame.epoch,
+        frame.counter,
+        frame.seq,
+      );
       this.#onAck(frame.id, frame.room, frame.seq);
       return;
     }
+    // A stored message is named by (room, seq): whatever route brings it
+    // again (catch-up after an interrupted catch-up, paging), show it once.
+    if (this.transcript.has(frame.room, frame.seq)) return;
     const verdict = history
       ? this.#guard.checkHistory(
         frame.room,
@@ -744,6 +762,9 @@ export class ChatClient {
     const message = this.#outbox.get(id);
     if (!message) return;
     this.#outbox.delete(id);
+    // The seq names the stored copy, which may be an earlier transmission
+    // than the last one (the server deduplicates by id): already shown?
+    if (this.transcript.has(roomName, seq)) return;
     this.#guard.checkHistory(
       roomName,
       this.#me,
@@ -792,6 +813,15 @@ export class ChatClient {
       room.nextEpoch = Math.max(room.nextEpoch, (frame.epoch ?? 0) + 1);
       room.myKey = null;
       return;
+    }
+    if (
+      room?.historyMode &&
+      (frame.code === "history_unavailable" || frame.code === "not_member")
+    ) {
+      // the history request failed: stop waiting for it
+      room.historyMode = null;
+      this.#loadWaiters.get(room.name)?.(null);
+      this.#loadWaiters.delete(room.name);
     }
     if (frame.code === "store_unavailable" && room) {
       room.myKey = null; // the server may not have our key: send a new one next time
@@ -857,7 +887,7 @@ export class ChatClient {
       }
     }
     this.#userWaiters.clear();
-    for (const wake of this.#loadWaiters.values()) wake(0);
+    for (const wake of this.#loadWaiters.values()) wake(null);
     this.#loadWaiters.clear();
   }
 

@@ -25,6 +25,11 @@ export class Transcript {
     if (!entries.has(entry.seq)) entries.set(entry.seq, entry);
   }
 
+  /** True when the message `seq` of `room` was already recorded. */
+  has(room: string, seq: number): boolean {
+    return this.#rooms.get(room)?.has(seq) ?? false;
+  }
+
   /** The messages of `room`, oldest first. */
   entries(room: string): TranscriptEntry[] {
     return [...(this.#rooms.get(room)?.values() ?? [])].sort((a, b) =>

@@ -96,7 +96,12 @@ Deno.test("every acknowledged message survives SIGKILLs of the server exactly on
       const bySeq = new Map<number, string>();
       for (const e of c.events.items) {
         if (e.type !== "message") continue;
-        assert(!bySeq.has(e.seq!), `${c.user} saw seq ${e.seq} twice`);
+        assert(
+          !bySeq.has(e.seq!),
+          `${c.user} saw seq ${e.seq} twice: ${
+            JSON.stringify(c.events.items.filter((x) => x.seq === e.seq))
+          }`,
+        );
         bySeq.set(e.seq!, `${e.from}: ${e.text}`);
       }
       const own = c.events.items.filter((e) => e.type === "message" && e.own)
