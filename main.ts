@@ -12,6 +12,8 @@ const HELP =
 Usage:
   chat serve [--host 127.0.0.1] [--port 7443] [--data DIR] [--certs DIR]
              [--name DNS-or-IP ...] [--cert FILE --key FILE]
+             [--op FINGERPRINT ...] [--ops-file FILE] [--invite-only]
+             [limits: see docs/security.md, e.g. --rate-burst 10 --rate-per-second 2]
   chat join  --user NAME [--server HOST:PORT] [--ca FILE] [--room NAME] [--json]
   chat id    --user NAME          print your key fingerprint
   chat --help | --version
@@ -48,42 +50,19 @@ function parse(args: string[], options: OptionSpec) {
   }
 }
 
-function port(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) {
-    throw new UsageError(
-      `--port must be a number from 0 to 65535, not "${value}"`,
-    );
-  }
-  return n;
-}
-
 async function serve(args: string[]): Promise<void> {
-  const v = parse(args, {
-    host: { type: "string" },
-    port: { type: "string" },
-    data: { type: "string" },
-    certs: { type: "string" },
-    name: { type: "string", multiple: true },
-    cert: { type: "string" },
-    key: { type: "string" },
-    "trace-frames": { type: "string" },
-  });
-  if ((v.cert === undefined) !== (v.key === undefined)) {
-    throw new UsageError("--cert and --key go together");
+  const { SERVE_OPTIONS, runServeCommand } = await import(
+    "./server/serve_command.ts"
+  );
+  const values = parse(args, SERVE_OPTIONS);
+  try {
+    await runServeCommand(values);
+  } catch (error) {
+    if ((error as { usage?: boolean }).usage) {
+      throw new UsageError((error as Error).message);
+    }
+    throw error;
   }
-  const { runServeCommand } = await import("./server/serve_command.ts");
-  await runServeCommand({
-    host: v.host as string | undefined,
-    port: port(v.port as string | undefined, 7443),
-    dataDir: v.data as string | undefined,
-    certsDir: v.certs as string | undefined,
-    names: (v.name as string[] | undefined) ?? [],
-    certPath: v.cert as string | undefined,
-    keyPath: v.key as string | undefined,
-    traceFramesPath: v["trace-frames"] as string | undefined,
-  });
 }
 
 async function join(args: string[]): Promise<void> {

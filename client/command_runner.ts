@@ -114,6 +114,7 @@ export async function handleInput(
       const room = ctx.client.currentRoom;
       const label = roomLabel(room, userKey(ctx.identity.user));
       const count = await ctx.client.loadOlder(room, command.count);
+      if (count === null) break; // refused or cut off: the reason was reported
       system(
         count === 0
           ? `no earlier messages in ${label}`

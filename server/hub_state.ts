@@ -9,6 +9,7 @@ import { toBase64Url } from "../shared/bytes.ts";
 import type { MemberInfo, ServerFrame } from "../shared/protocol.ts";
 import type { FrameSink } from "../shared/framed_connection.ts";
 import type { UserRegistry } from "./registry.ts";
+import { TokenBucket } from "./token_bucket.ts";
 import type { RoomState } from "./room_state.ts";
 import type { HistoryStore, UserRecord } from "./store/history_store.ts";
 
@@ -24,6 +25,10 @@ export interface HubSession {
 /** Settings the hub enforces. */
 export interface HubOptions {
   maxTextBytes: number;
+  /** Messages a user may send at once… */
+  rateBurst: number;
+  /** …and per second after that. */
+  ratePerSecond: number;
   log: (line: string) => void;
 }
 
@@ -37,6 +42,8 @@ export class HubState {
   readonly rooms = new Map<string, RoomState>();
   /** user key → that user's live sessions. */
   readonly online = new Map<string, Set<HubSession>>();
+  /** user key → message rate bucket (shared by all their sessions). */
+  readonly buckets = new Map<string, TokenBucket>();
 
   /** Shared state over `store` and `registry`. */
   constructor(
@@ -44,6 +51,19 @@ export class HubState {
     readonly registry: UserRegistry,
     readonly options: HubOptions,
   ) {}
+
+  /** Take one message token for `userKey`; false means "slow down". */
+  takeMessageToken(userKey: string): boolean {
+    let bucket = this.buckets.get(userKey);
+    if (!bucket) {
+      bucket = new TokenBucket(
+        this.options.rateBurst,
+        this.options.ratePerSecond,
+      );
+      this.buckets.set(userKey, bucket);
+    }
+    return bucket.take();
+  }
 
   /** Send one frame to one session. */
   send(session: HubSession, frame: ServerFrame): void {

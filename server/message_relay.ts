@@ -115,11 +115,16 @@ export class MessageRelay {
     }
     // A repeat of a stored message (its ack was lost) is acknowledged again,
     // whatever key it was re-encrypted under.
-    const stored = await this.#state.store.findMessageSeq(
-      room.name,
-      sender,
-      frame.id,
-    );
+    let stored: number | null;
+    try {
+      stored = await this.#state.store.findMessageSeq(
+        room.name,
+        sender,
+        frame.id,
+      );
+    } catch (error) {
+      throw this.#storeFailure(error, room.name, frame.id);
+    }
     if (stored !== null) {
       this.#state.send(session, {
         t: "ack",
@@ -128,6 +133,13 @@ export class MessageRelay {
         seq: stored,
       });
       return;
+    }
+    if (!this.#state.takeMessageToken(sender)) {
+      const o = this.#state.options;
+      refuse(
+        "rate_limited",
+        `slow down: at most ${o.rateBurst} messages at once, then ${o.ratePerSecond} per second; this one was NOT sent`,
+      );
     }
     if (frame.ct.length > this.#maxCiphertextChars) {
       refuse(
@@ -201,15 +213,30 @@ export class MessageRelay {
     const me = session.user.userKey;
     const room = this.#state.memberRoom(session, frame.room);
     const store = this.#state.store;
-    const rows = frame.after !== undefined
-      ? await store.historyAfter(room.name, me, frame.after, frame.limit)
-      : (await store.history(room.name, me, frame.before!, frame.limit))
-        .reverse();
+    let rows: StoredMessage[];
+    try {
+      rows = frame.after !== undefined
+        ? await store.historyAfter(room.name, me, frame.after, frame.limit)
+        : (await store.history(room.name, me, frame.before!, frame.limit))
+          .reverse();
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      this.#state.options.log(`storage failure: ${error.message}`);
+      throw new ProtocolError(
+        "history_unavailable",
+        "the server could not read the history just now; try /load again later",
+        { cause: { room: room.name } },
+      );
+    }
     for (const row of rows) {
       const name = (await this.#state.registry.get(row.sender))?.name ??
         row.sender;
       await this.#sendStoredKey(session, room, row.sender, name, row.epoch);
       session.sink.send(messageFrame(row, name, true));
+      // a page can be larger than the send queue: let it drain as we go
+      if (session.sink.queuedBytes > HISTORY_DRAIN_BYTES) {
+        await session.sink.drain();
+      }
     }
     this.#state.send(session, {
       t: "history_end",
@@ -277,6 +304,9 @@ export class MessageRelay {
     );
   }
 }
+
+/** Queued bytes above which a history replay waits for the socket. */
+const HISTORY_DRAIN_BYTES = 256 * 1024;
 
 function keyFrame(
   room: string,

@@ -8,7 +8,13 @@ import { DEFAULT_LIMITS } from "../shared/limits.ts";
 import { ChatHub } from "./hub.ts";
 import { ensureLocalCertificates, loadServerTls } from "./local_ca.ts";
 import { serveConnection } from "./session.ts";
-import type { FramedConnection } from "../shared/framed_connection.ts";
+import {
+  type ConnectionLimits,
+  FramedConnection,
+} from "../shared/framed_connection.ts";
+import { ConnectionTracker, type Refusal } from "./connection_tracker.ts";
+import { frameBytes } from "./hub_state.ts";
+import { LoginThrottle } from "./login_throttle.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
 
 /** Everything `chat serve` can be told. */
@@ -25,6 +31,24 @@ export interface ServerConfig {
   maxTextBytes: number;
   maxQueueBytes: number;
   loginTimeoutMs: number;
+  /** Send a ping after this much silence… */
+  idlePingMs: number;
+  /** …and drop the connection after this much. */
+  idleTimeoutMs: number;
+  /** One write taking longer than this drops the peer. */
+  writeTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** Failed logins allowed per address per minute. */
+  maxFailedLogins: number;
+  rateBurst: number;
+  ratePerSecond: number;
+  /** Operators' key fingerprints (hex, spaces and colons ignored). */
+  ops: string[];
+  /** A file with one operator fingerprint per line. */
+  opsFile?: string;
+  /** Admit only operators and allowlisted fingerprints. */
+  inviteOnly: boolean;
   /** Append every received frame body (ciphertext only) to this file. */
   traceFramesPath?: string;
   log: (line: string) => void;
@@ -41,8 +65,44 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   maxTextBytes: DEFAULT_LIMITS.maxTextBytes,
   maxQueueBytes: 1024 * 1024,
   loginTimeoutMs: 10_000,
+  idlePingMs: 30_000,
+  idleTimeoutMs: 90_000,
+  writeTimeoutMs: 10_000,
+  maxConnections: 20_000,
+  maxConnectionsPerIp: 16,
+  maxFailedLogins: 5,
+  rateBurst: 10,
+  ratePerSecond: 2,
+  ops: [],
+  inviteOnly: false,
   log: (line) => console.log(`chat: ${line}`),
 };
+
+/** Connections over a cap that may wait for their error frame at once. */
+const MAX_REFUSING = 64;
+
+/** Complete the TLS handshake (within `ms`), send the refusal, close. */
+async function refuseConnection(
+  conn: Deno.TlsConn,
+  refusal: Refusal,
+  ms: number,
+  limits: ConnectionLimits,
+): Promise<void> {
+  const framed = new FramedConnection(conn, limits);
+  const timer = setTimeout(() => framed.close(), ms);
+  try {
+    await conn.handshake();
+    framed.send(
+      frameBytes({ t: "error", code: refusal.code, message: refusal.message }),
+    );
+    await framed.drain();
+  } catch {
+    // the peer went away or never finished the handshake
+  } finally {
+    clearTimeout(timer);
+    framed.close();
+  }
+}
 
 /** Wait for `work`, but no longer than `ms`. */
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
@@ -92,6 +152,8 @@ export async function startServer(
   const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"));
   const hub = await ChatHub.open(store, {
     maxTextBytes: config.maxTextBytes,
+    rateBurst: config.rateBurst,
+    ratePerSecond: config.ratePerSecond,
     log: config.log,
   });
   let trace: Deno.FsFile | null = null;
@@ -108,7 +170,13 @@ export async function startServer(
     cert: tls.cert,
     key: tls.key,
   });
-  const open = new Set<FramedConnection>();
+  const tracker = new ConnectionTracker({
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    idlePingMs: config.idlePingMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+  }, config.log);
+  tracker.start();
   const running = new Set<Promise<void>>();
   const newline = new Uint8Array([10]);
   const sessionOptions = {
@@ -118,6 +186,7 @@ export async function startServer(
     maxQueueBytes: config.maxQueueBytes,
     loginTimeoutMs: config.loginTimeoutMs,
     log: config.log,
+    loginThrottle: new LoginThrottle(config.maxFailedLogins),
     ...(trace
       ? {
         traceFrame: (body: Uint8Array) => {
@@ -127,9 +196,44 @@ export async function startServer(
       }
       : {}),
   };
-  const track = (framed: FramedConnection) => {
-    open.add(framed);
-    return () => open.delete(framed);
+  const limits = {
+    maxFrameBytes: config.maxFrameBytes,
+    maxQueueBytes: config.maxQueueBytes,
+    writeTimeoutMs: config.writeTimeoutMs,
+  };
+  let refusing = 0;
+  const serve = (conn: Deno.TlsConn) => {
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const refusal = tracker.refusal(ip);
+    if (refusal) {
+      if (refusing >= MAX_REFUSING) {
+        conn.close(); // under a flood, not even the courtesy of an error frame
+        return;
+      }
+      refusing++;
+      const done = refuseConnection(
+        conn,
+        refusal,
+        config.loginTimeoutMs,
+        limits,
+      )
+        .finally(() => refusing--);
+      running.add(done);
+      done.finally(() => running.delete(done));
+      return;
+    }
+    const framed = new FramedConnection(
+      conn,
+      limits,
+      (reason) => config.log(`dropping a connection from ${ip}: ${reason}`),
+    );
+    const tracked = tracker.add(ip, framed);
+    const done = serveConnection(conn, framed, hub, sessionOptions, {
+      ip,
+      heard: () => tracker.heard(tracked),
+    }).finally(() => tracker.remove(tracked));
+    running.add(done);
+    done.finally(() => running.delete(done));
   };
   const acceptLoop = (async () => {
     while (true) {
@@ -141,9 +245,7 @@ export async function startServer(
         config.log(`accept failed: ${(error as Error).message}`);
         continue;
       }
-      const done = serveConnection(conn, hub, sessionOptions, track);
-      running.add(done);
-      done.finally(() => running.delete(done));
+      serve(conn);
     }
   })();
   const addr = listener.addr as Deno.NetAddr;
@@ -158,11 +260,10 @@ export async function startServer(
       closing ??= (async () => {
         listener.close();
         await acceptLoop;
+        tracker.stop();
         hub.announceShutdown("the server is shutting down; reconnect later");
-        await withDeadline(
-          Promise.all([...open].map((framed) => framed.drain())),
-          1000,
-        );
+        const open = tracker.connections().map((t) => t.framed);
+        await withDeadline(Promise.all(open.map((f) => f.drain())), 1000);
         for (const framed of open) framed.close();
         await Promise.allSettled([...running]);
         await store.close();

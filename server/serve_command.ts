@@ -1,35 +1,154 @@
 /**
- * `chat serve` as a command: fill in defaults, start, print where the CA
- * is, stop cleanly on SIGINT/SIGTERM.
+ * `chat serve` as a command: turn flags into a ServerConfig (every limit
+ * has one), start, print where the CA is, stop cleanly on SIGINT/SIGTERM.
  * @module
  */
-import { DEFAULT_SERVER_CONFIG, startServer } from "./serve.ts";
+import { parseDuration } from "../shared/duration.ts";
+import {
+  DEFAULT_SERVER_CONFIG,
+  type ServerConfig,
+  startServer,
+} from "./serve.ts";
 
-/** What the command line gave (undefined = default). */
-export interface ServeArgs {
-  host: string | undefined;
-  port: number;
-  dataDir: string | undefined;
-  certsDir: string | undefined;
-  names: string[];
-  certPath: string | undefined;
-  keyPath: string | undefined;
-  traceFramesPath: string | undefined;
+/** The flags of `chat serve`, for node:util parseArgs. */
+export const SERVE_OPTIONS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  data: { type: "string" },
+  certs: { type: "string" },
+  name: { type: "string", multiple: true },
+  cert: { type: "string" },
+  key: { type: "string" },
+  "trace-frames": { type: "string" },
+  op: { type: "string", multiple: true },
+  "ops-file": { type: "string" },
+  "invite-only": { type: "boolean" },
+  "max-frame-bytes": { type: "string" },
+  "max-text-bytes": { type: "string" },
+  "max-queue-bytes": { type: "string" },
+  "login-timeout": { type: "string" },
+  "idle-ping": { type: "string" },
+  "idle-timeout": { type: "string" },
+  "write-timeout": { type: "string" },
+  "max-connections": { type: "string" },
+  "max-connections-per-ip": { type: "string" },
+  "max-failed-logins": { type: "string" },
+  "rate-burst": { type: "string" },
+  "rate-per-second": { type: "string" },
+} as const;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** A flag with a bad value: exit code 2. */
+function usage(message: string): Error {
+  return Object.assign(new Error(message), { usage: true });
+}
+
+function count(
+  values: Values,
+  flag: string,
+  fallback: number,
+  min = 1,
+): number {
+  const raw = values[flag];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (
+    typeof raw !== "string" || !/^\d+$/.test(raw) || n < min ||
+    !Number.isSafeInteger(n)
+  ) {
+    throw usage(
+      `--${flag} must be a whole number of at least ${min}, not "${raw}"`,
+    );
+  }
+  return n;
+}
+
+function rate(values: Values, flag: string, fallback: number): number {
+  const raw = values[flag];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !/^\d+(\.\d+)?$/.test(raw) || n <= 0) {
+    throw usage(`--${flag} must be a positive number, not "${raw}"`);
+  }
+  return n;
+}
+
+function duration(values: Values, flag: string, fallback: number): number {
+  const raw = values[flag];
+  if (raw === undefined) return fallback;
+  try {
+    const ms = parseDuration(String(raw));
+    if (ms <= 0) throw new RangeError("must be positive");
+    return ms;
+  } catch (error) {
+    throw usage(`--${flag}: ${(error as Error).message}`);
+  }
+}
+
+function port(values: Values): number {
+  const raw = values.port;
+  if (raw === undefined) return DEFAULT_SERVER_CONFIG.port;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !/^\d+$/.test(raw) || n > 65535) {
+    throw usage(`--port must be a number from 0 to 65535, not "${raw}"`);
+  }
+  return n;
+}
+
+/** Build the server configuration from parsed flags; throws usage errors. */
+export function configFromFlags(values: Values): ServerConfig {
+  const d = DEFAULT_SERVER_CONFIG;
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    throw usage("--cert and --key go together");
+  }
+  const config: ServerConfig = {
+    ...d,
+    host: (values.host as string | undefined) ?? d.host,
+    port: port(values),
+    dataDir: (values.data as string | undefined) ?? d.dataDir,
+    certsDir: (values.certs as string | undefined) ?? d.certsDir,
+    names: (values.name as string[] | undefined) ?? [],
+    maxFrameBytes: count(values, "max-frame-bytes", d.maxFrameBytes, 1024),
+    maxTextBytes: count(values, "max-text-bytes", d.maxTextBytes),
+    maxQueueBytes: count(values, "max-queue-bytes", d.maxQueueBytes, 1024),
+    loginTimeoutMs: duration(values, "login-timeout", d.loginTimeoutMs),
+    idlePingMs: duration(values, "idle-ping", d.idlePingMs),
+    idleTimeoutMs: duration(values, "idle-timeout", d.idleTimeoutMs),
+    writeTimeoutMs: duration(values, "write-timeout", d.writeTimeoutMs),
+    maxConnections: count(values, "max-connections", d.maxConnections),
+    maxConnectionsPerIp: count(
+      values,
+      "max-connections-per-ip",
+      d.maxConnectionsPerIp,
+    ),
+    maxFailedLogins: count(values, "max-failed-logins", d.maxFailedLogins),
+    rateBurst: count(values, "rate-burst", d.rateBurst),
+    ratePerSecond: rate(values, "rate-per-second", d.ratePerSecond),
+    ops: (values.op as string[] | undefined) ?? [],
+    inviteOnly: values["invite-only"] === true,
+    ...(values.cert
+      ? { certPath: values.cert as string, keyPath: values.key as string }
+      : {}),
+    ...(values["ops-file"] ? { opsFile: values["ops-file"] as string } : {}),
+    ...(values["trace-frames"]
+      ? { traceFramesPath: values["trace-frames"] as string }
+      : {}),
+  };
+  if (config.idleTimeoutMs <= config.idlePingMs) {
+    throw usage("--idle-timeout must be longer than --idle-ping");
+  }
+  if (config.maxTextBytes * 2 + 1024 > config.maxFrameBytes) {
+    throw usage(
+      "--max-frame-bytes must be at least twice --max-text-bytes plus 1 KiB",
+    );
+  }
+  return config;
 }
 
 /** Run the server until a signal stops it. */
-export async function runServeCommand(args: ServeArgs): Promise<void> {
-  const config = {
-    ...DEFAULT_SERVER_CONFIG,
-    host: args.host ?? DEFAULT_SERVER_CONFIG.host,
-    port: args.port,
-    dataDir: args.dataDir ?? DEFAULT_SERVER_CONFIG.dataDir,
-    certsDir: args.certsDir ?? DEFAULT_SERVER_CONFIG.certsDir,
-    names: args.names,
-    ...(args.certPath ? { certPath: args.certPath } : {}),
-    ...(args.keyPath ? { keyPath: args.keyPath } : {}),
-    ...(args.traceFramesPath ? { traceFramesPath: args.traceFramesPath } : {}),
-  };
+export async function runServeCommand(values: Values): Promise<void> {
+  const config = configFromFlags(values);
   const server = await startServer(config);
   const log = config.log;
   if (server.caPath) {
@@ -39,8 +158,10 @@ export async function runServeCommand(args: ServeArgs): Promise<void> {
       } local CA ${server.caPath}`,
     );
     log(`CA fingerprint (SHA-256) ${server.caFingerprint}`);
+    const wildcard = server.hostname === "0.0.0.0" || server.hostname === "::";
+    const host = wildcard ? (config.names[0] ?? "THIS-HOST") : server.hostname;
     log(
-      `clients join with: chat join --user NAME --server ${server.hostname}:${server.port} --ca ${server.caPath}`,
+      `clients join with: chat join --user NAME --server ${host}:${server.port} --ca ${server.caPath}`,
     );
   }
   log(`listening on ${server.hostname}:${server.port}`);

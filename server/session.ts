@@ -18,7 +18,8 @@ import {
   importVerifyKey,
 } from "../shared/crypto/identity.ts";
 import { verifyLogin } from "../shared/crypto/login.ts";
-import { FramedConnection } from "../shared/framed_connection.ts";
+import type { FramedConnection } from "../shared/framed_connection.ts";
+import type { LoginThrottle } from "./login_throttle.ts";
 import { type ChatHub, frameBytes, type HubSession } from "./hub.ts";
 import { StoreError, type UserRecord } from "./store/history_store.ts";
 
@@ -34,20 +35,26 @@ export interface SessionOptions {
   log: (line: string) => void;
   /** If set, every received frame body is passed here (debug tracing). */
   traceFrame?: (body: Uint8Array) => void;
+  /** Failed logins per address. */
+  loginThrottle: LoginThrottle;
+}
+
+/** What the session tells the connection tracker. */
+export interface ConnectionHooks {
+  /** The peer's IP address. */
+  ip: string;
+  /** Called for every frame received (the peer is alive). */
+  heard(): void;
 }
 
 /** Serve one accepted TLS connection until it closes. Never throws. */
 export async function serveConnection(
   conn: Deno.TlsConn,
+  framed: FramedConnection,
   hub: ChatHub,
   options: SessionOptions,
-  track: (framed: FramedConnection) => () => void,
+  hooks: ConnectionHooks,
 ): Promise<void> {
-  const framed = new FramedConnection(conn, {
-    maxFrameBytes: options.maxFrameBytes,
-    maxQueueBytes: options.maxQueueBytes,
-  }, (reason) => options.log(`dropping a connection: ${reason}`));
-  const untrack = track(framed);
   const sessionId = crypto.randomUUID();
   const nonce = crypto.getRandomValues(new Uint8Array(32));
   let session: HubSession | null = null;
@@ -71,6 +78,7 @@ export async function serveConnection(
     });
     let nonceUsed = false;
     for await (const body of framed.bodies()) {
+      hooks.heard();
       options.traceFrame?.(body);
       let frame;
       try {
@@ -87,6 +95,18 @@ export async function serveConnection(
           break;
         }
         nonceUsed = true;
+        if (options.loginThrottle.blocked(hooks.ip)) {
+          send({
+            t: "error",
+            code: "too_many_failures",
+            message:
+              "too many failed logins from your address; wait a minute and try again",
+          });
+          options.log(
+            `login refused for ${frame.user}: too many failures from ${hooks.ip}`,
+          );
+          break;
+        }
         try {
           const user = await checkLogin(frame, hub, options, sessionId, nonce);
           clearTimeout(loginTimer);
@@ -100,6 +120,7 @@ export async function serveConnection(
           await hub.attach(session);
         } catch (error) {
           if (error instanceof AuthError) {
+            options.loginThrottle.recordFailure(hooks.ip);
             send({ t: "error", code: error.code, message: error.message });
             options.log(`login refused for ${frame.user}: ${error.code}`);
           } else {
@@ -121,7 +142,9 @@ export async function serveConnection(
         await hub.handle(session, frame);
       } catch (error) {
         send(errorFrame(error));
-        if (!(error instanceof ProtocolError || error instanceof StoreError)) {
+        if (error instanceof StoreError) {
+          options.log(`storage failure: ${error.message}`);
+        } else if (!(error instanceof ProtocolError)) {
           options.log(`internal error: ${(error as Error).stack ?? error}`);
         }
       }
@@ -141,7 +164,6 @@ export async function serveConnection(
       options.log(`${session.user.name} disconnected (session ${sessionId})`);
     }
     framed.close();
-    untrack();
   }
 }
 

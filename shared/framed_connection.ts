@@ -18,6 +18,10 @@ export interface ByteStream {
 export interface FrameSink {
   send(frame: Uint8Array): boolean;
   close(): void;
+  /** Bytes queued but not yet written. */
+  readonly queuedBytes: number;
+  /** Resolves when everything queued so far is written (or the peer is gone). */
+  drain(): Promise<void>;
 }
 
 /** Limits for one connection. */
@@ -25,6 +29,8 @@ export interface ConnectionLimits {
   maxFrameBytes: number;
   /** Bytes that may wait to be written before the peer counts as a slow consumer. */
   maxQueueBytes: number;
+  /** A single write that takes longer than this drops the peer (it is not reading). */
+  writeTimeoutMs?: number;
 }
 
 /** Frame reading and coalesced, bounded writing over one byte stream. */
@@ -49,6 +55,11 @@ export class FramedConnection implements FrameSink {
     this.#limits = limits;
     this.#decoder = new FrameDecoder(limits.maxFrameBytes);
     this.#onDrop = onDrop;
+  }
+
+  /** Bytes queued but not yet written. */
+  get queuedBytes(): number {
+    return this.#pendingBytes;
   }
 
   /** True once close() ran or the peer went away. */
@@ -96,7 +107,7 @@ export class FramedConnection implements FrameSink {
         const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
         let written = 0;
         while (written < bytes.length) {
-          written += await this.conn.write(bytes.subarray(written));
+          written += await this.#write(bytes.subarray(written));
         }
         this.#pendingBytes -= bytes.length;
       }
@@ -112,6 +123,28 @@ export class FramedConnection implements FrameSink {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  /** One write, raced against the write deadline. */
+  async #write(bytes: Uint8Array): Promise<number> {
+    const write = this.conn.write(bytes);
+    const limit = this.#limits.writeTimeoutMs;
+    if (limit === undefined) return await write;
+    write.catch(() => {}); // if the deadline wins, the write's rejection is expected
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.#onDrop(
+          `write deadline of ${limit} ms passed (the peer is not reading)`,
+        );
+        reject(new Error("write deadline passed"));
+      }, limit);
+    });
+    try {
+      return await Promise.race([write, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Wait until everything queued so far has been handed to the socket (or the connection closed). */

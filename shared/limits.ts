@@ -17,5 +17,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxTextBytes: 8 * 1024,
 });
 
-/** Protocol version spoken by this build; sent in the server's `hello`. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol version spoken by this build; sent in the server's `hello` and
+ * checked by the client. 2: message bodies are a kind byte plus UTF-8.
+ */
+export const PROTOCOL_VERSION = 2;

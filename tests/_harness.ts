@@ -88,6 +88,20 @@ class LineLog<T> {
   }
 }
 
+/**
+ * Limits for tests about other things: they send bursts far above the
+ * default 2 messages/s. Tests of the limits themselves pass `limits: []`
+ * (the defaults) or their own values.
+ */
+export const RELAXED_LIMITS = [
+  "--rate-burst",
+  "100000",
+  "--rate-per-second",
+  "100000",
+  "--max-connections-per-ip",
+  "1000",
+];
+
 /** A running `chat serve`. */
 export class ServerProcess {
   readonly dir: string;
@@ -121,7 +135,12 @@ export class ServerProcess {
 
   /** Start a server in `dir` (a fresh temp dir by default) and wait until it listens. */
   static async start(
-    options: { dir?: string; args?: string[]; port?: number } = {},
+    options: {
+      dir?: string;
+      args?: string[];
+      port?: number;
+      limits?: string[];
+    } = {},
   ): Promise<ServerProcess> {
     const dir = options.dir ?? await Deno.makeTempDir({ prefix: "chat-e2e-" });
     const child = new Deno.Command(Deno.execPath(), {
@@ -136,6 +155,7 @@ export class ServerProcess {
         join(dir, "data"),
         "--certs",
         join(dir, "certs"),
+        ...(options.limits ?? RELAXED_LIMITS),
         ...(options.args ?? []),
       ],
       env: { NO_COLOR: "1" },

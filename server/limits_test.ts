@@ -1,0 +1,50 @@
+import { LoginThrottle } from "./login_throttle.ts";
+import { TokenBucket } from "./token_bucket.ts";
+
+function assertEquals(actual: unknown, expected: unknown): void {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(
+      `expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
+    );
+  }
+}
+
+Deno.test("a token bucket allows a burst, then refills at its rate", () => {
+  let now = 0;
+  const bucket = new TokenBucket(10, 2, () => now);
+  const first = Array.from({ length: 12 }, () => bucket.take());
+  assertEquals(first.filter(Boolean).length, 10);
+  now += 499;
+  assertEquals(bucket.take(), false);
+  now += 1; // 0.5 s: one token
+  assertEquals(bucket.take(), true);
+  assertEquals(bucket.take(), false);
+  now += 60_000; // refills only up to the burst
+  assertEquals(
+    Array.from({ length: 12 }, () => bucket.take()).filter(Boolean).length,
+    10,
+  );
+});
+
+Deno.test("a token bucket lets through at most burst + rate × time", () => {
+  let now = 0;
+  const bucket = new TokenBucket(10, 2, () => now);
+  let passed = 0;
+  for (let ms = 0; ms <= 10_000; ms += 10) {
+    now = ms;
+    if (bucket.take()) passed++;
+  }
+  assertEquals(passed, 10 + 2 * 10);
+});
+
+Deno.test("the login throttle blocks an address after max failures and forgives after the window", () => {
+  let now = 0;
+  const throttle = new LoginThrottle(5, 60_000, () => now);
+  for (let i = 0; i < 4; i++) throttle.recordFailure("10.0.0.1");
+  assertEquals(throttle.blocked("10.0.0.1"), false);
+  throttle.recordFailure("10.0.0.1");
+  assertEquals(throttle.blocked("10.0.0.1"), true);
+  assertEquals(throttle.blocked("10.0.0.2"), false);
+  now = 60_001;
+  assertEquals(throttle.blocked("10.0.0.1"), false);
+});
