@@ -42,6 +42,7 @@ import {
   MAX_HISTORY_PAGE,
   type MemberInfo,
   type MessageFrame,
+  type ModFrame,
   type PresenceFrame,
   type ServerFrame,
 } from "../shared/protocol.ts";
@@ -74,6 +75,8 @@ export type ConnectionOutcome = "closed" | "lost" | "refused";
 /** Messages shown as recent context when a room is first joined. */
 export const INITIAL_HISTORY = 50;
 const RETRYABLE = new Set(["stale_key", "replay"]);
+/** Errors after which the session ends instead of reconnecting. */
+const TERMINAL = new Set(["kicked", "banned"]);
 const MAX_TRIES = 5;
 
 /** One user's chat session with one server. */
@@ -258,6 +261,11 @@ export class ChatClient {
     for (const room of this.#rooms.values()) {
       if (room.members.has(key)) room.myKey = null;
     }
+  }
+
+  /** Send a moderation request (answered with notices or an error). */
+  moderate(frame: ModFrame): void {
+    this.#write(frame);
   }
 
   /** Ask the server for the room list (answered as a system event). */
@@ -456,6 +464,8 @@ export class ChatClient {
       case "error":
         return this.#onError(frame);
       case "shutdown":
+        return this.#system(`server: ${frame.message}`);
+      case "notice":
         return this.#system(`server: ${frame.message}`);
       case "rooms":
         return this.#system(
@@ -683,6 +693,7 @@ export class ChatClient {
     // A stored message is named by (room, seq): whatever route brings it
     // again (catch-up after an interrupted catch-up, paging), show it once.
     if (this.transcript.has(frame.room, frame.seq)) return;
+    if (!own && this.#options.trust.isIgnored(frame.from)) return;
     const verdict = history
       ? this.#guard.checkHistory(
         frame.room,
@@ -802,6 +813,15 @@ export class ChatClient {
       this.#refusal = Object.assign(new Error(frame.message), {
         code: frame.code,
       });
+      return;
+    }
+    if (TERMINAL.has(frame.code)) {
+      // kicked or banned: reconnecting would only be refused again
+      this.#refusal = Object.assign(new Error(frame.message), {
+        code: frame.code,
+      });
+      this.#error(frame.message);
+      this.#conn?.close();
       return;
     }
     const room = frame.room ? this.#rooms.get(frame.room) : undefined;

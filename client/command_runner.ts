@@ -145,6 +145,26 @@ export async function handleInput(
       }
       break;
     }
+    case "mod":
+      ctx.client.moderate(command.frame);
+      break;
+    case "ignore":
+      if (command.user === null) {
+        const list = ctx.trust.ignored;
+        system(
+          list.length ? `ignoring: ${list.join(", ")}` : "you ignore nobody",
+        );
+      } else {
+        await ctx.trust.setIgnored(command.user, true);
+        system(
+          `ignoring ${command.user}: their messages are hidden (/unignore ${command.user})`,
+        );
+      }
+      break;
+    case "unignore":
+      await ctx.trust.setIgnored(command.user, false);
+      system(`no longer ignoring ${command.user}`);
+      break;
     case "verify": {
       const person = await findPerson(ctx, command.user);
       if (!person) {

@@ -3,6 +3,8 @@
  * Pure: no I/O, table-tested.
  * @module
  */
+import { parseDuration } from "../shared/duration.ts";
+import type { ModFrame } from "../shared/protocol.ts";
 import {
   normalizeRoomName,
   roomNameProblem,
@@ -22,6 +24,9 @@ export type Command =
   | { name: "whois"; user: string }
   | { name: "verify"; user: string; safetyNumber: string }
   | { name: "load"; count: number }
+  | { name: "mod"; frame: ModFrame }
+  | { name: "ignore"; user: string | null }
+  | { name: "unignore"; user: string }
   | { name: "save"; path: string | null; format: "text" | "jsonl" };
 
 /** What one input line means. */
@@ -43,6 +48,11 @@ export const COMMAND_HELP = [
   "/whois USER                fingerprint, safety number, verified or not",
   "/verify USER NUMBER        mark USER verified after comparing safety numbers",
   "/load [N]                  show up to N (default 50, max 500) earlier messages",
+  "/ignore [USER]             hide USER's messages (no USER: list); /unignore USER",
+  "/motd                      show the message of the day",
+  "operators: /kick USER [reason]  /ban USER [duration] [reason]  /unban USER",
+  "           /mute USER [duration]  /unmute USER  /motd TEXT  /allow FINGERPRINT",
+  "           (durations like 10m, 2h, 7d; none means until lifted)",
   "/save [--format jsonl] [PATH]  write this room's decrypted transcript to a new file",
   "/quit  (or: exit)          leave the chat",
   "//text                     send text starting with /",
@@ -59,6 +69,45 @@ function room(name: string): string | ParsedInput {
   const problem = roomNameProblem(name);
   if (problem) return { kind: "invalid", message: `"${name}": ${problem}` };
   return normalizeRoomName(name);
+}
+
+const MOD_USAGE: Record<string, string> = {
+  kick: "/kick USER [reason]",
+  ban: "/ban USER [duration] [reason]",
+  mute: "/mute USER [duration] [reason]",
+  unban: "/unban USER",
+  unmute: "/unmute USER",
+};
+
+/** /kick, /ban, /mute, /unban, /unmute with an optional duration and reason. */
+function moderation(action: string, args: string[]): ParsedInput {
+  const usage = MOD_USAGE[action]!;
+  const target = user(args[0], usage);
+  if (typeof target !== "string") return target;
+  const rest = args.slice(1);
+  const frame: ModFrame = {
+    t: "mod",
+    action: action as ModFrame["action"],
+    user: target,
+  };
+  if (
+    (action === "ban" || action === "mute") && rest[0] && /^\d/.test(rest[0])
+  ) {
+    try {
+      frame.durationMs = parseDuration(rest.shift()!);
+    } catch (error) {
+      return {
+        kind: "invalid",
+        message: `${(error as Error).message} (usage: ${usage})`,
+      };
+    }
+  }
+  if (action === "unban" || action === "unmute") {
+    if (rest.length > 0) return { kind: "invalid", message: `usage: ${usage}` };
+  } else if (rest.length > 0) {
+    frame.reason = rest.join(" ");
+  }
+  return { kind: "command", command: { name: "mod", frame } };
 }
 
 /**
@@ -172,6 +221,45 @@ export function parseInput(line: string): ParsedInput {
         };
       }
       return command({ name: "save", path: args[0] ?? null, format });
+    }
+    case "kick":
+    case "ban":
+    case "mute":
+    case "unban":
+    case "unmute":
+      return moderation(name, rest);
+    case "motd":
+      return command({
+        name: "mod",
+        frame: {
+          t: "mod",
+          action: "motd",
+          ...(restText ? { text: restText } : {}),
+        },
+      });
+    case "allow": {
+      const fp = rest.join("");
+      if (
+        !/^[0-9a-fA-F:]{64,95}$/.test(fp) || fp.replace(/:/g, "").length !== 64
+      ) {
+        return {
+          kind: "invalid",
+          message: "usage: /allow FINGERPRINT (the 64 hex digits of `chat id`)",
+        };
+      }
+      return command({
+        name: "mod",
+        frame: { t: "mod", action: "allow", fingerprint: fp },
+      });
+    }
+    case "ignore": {
+      if (rest.length === 0) return command({ name: "ignore", user: null });
+      const u = user(rest[0], "/ignore USER");
+      return typeof u === "string" ? command({ name: "ignore", user: u }) : u;
+    }
+    case "unignore": {
+      const u = user(rest[0], "/unignore USER");
+      return typeof u === "string" ? command({ name: "unignore", user: u }) : u;
     }
     default:
       return {

@@ -101,6 +101,13 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
     return 1;
   }
   await client.whenIdle();
+  if (client.refusal) {
+    // refused (kicked, banned) while input was ending: that is not a clean exit
+    stderr(`error: the server refused us: ${client.refusal.message}`);
+    client.close();
+    await session;
+    return 1;
+  }
   const unacknowledged = client.pendingCount;
   const refused = client.refusedSends;
   client.close();

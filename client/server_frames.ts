@@ -22,6 +22,7 @@ const KNOWN = new Set([
   "user",
   "history_end",
   "shutdown",
+  "notice",
   "ping",
   "pong",
 ]);

@@ -28,30 +28,40 @@ export interface TrustEntry {
 /** Result of seeing someone's key. */
 export type KeyObservation = "new" | "same" | "changed";
 
-/** A persistent map of user → trusted fingerprint. */
+/** A persistent map of user → trusted fingerprint, and whom this user ignores. */
 export class TrustStore {
   #path: string | null;
   #entries: Map<string, TrustEntry>;
+  #ignored: Set<string>;
 
-  private constructor(path: string | null, entries: Map<string, TrustEntry>) {
+  private constructor(
+    path: string | null,
+    entries: Map<string, TrustEntry>,
+    ignored: Set<string> = new Set(),
+  ) {
     this.#path = path;
     this.#entries = entries;
+    this.#ignored = ignored;
   }
 
   /** Load (or start) the trust store of local user `me`. */
   static async open(configDir: string, me: string): Promise<TrustStore> {
     const path = join(configDir, "trust", `${userKey(me)}.json`);
     const entries = new Map<string, TrustEntry>();
+    const ignored = new Set<string>();
     try {
       await assertOwnerOnly(path);
       const data = JSON.parse(await Deno.readTextFile(path));
       for (const [name, entry] of Object.entries(data.users ?? {})) {
         entries.set(name, entry as TrustEntry);
       }
+      for (const name of data.ignored ?? []) {
+        if (typeof name === "string") ignored.add(name);
+      }
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    return new TrustStore(path, entries);
+    return new TrustStore(path, entries, ignored);
   }
 
   /** A store that keeps nothing on disk (for tests and tools). */
@@ -103,6 +113,23 @@ export class TrustStore {
     await this.#save();
   }
 
+  /** Hide (or show again) `user`'s messages; saved with the trust store. */
+  async setIgnored(user: string, ignored: boolean): Promise<void> {
+    if (ignored) this.#ignored.add(userKey(user));
+    else this.#ignored.delete(userKey(user));
+    await this.#save();
+  }
+
+  /** True when `user`'s messages are hidden. */
+  isIgnored(user: string): boolean {
+    return this.#ignored.has(userKey(user));
+  }
+
+  /** Everyone this user ignores. */
+  get ignored(): string[] {
+    return [...this.#ignored].sort();
+  }
+
   /** True when we must not encrypt to `user` until they are verified again. */
   isBlocked(user: string): boolean {
     return this.#entries.get(userKey(user))?.blocked ?? false;
@@ -114,7 +141,7 @@ export class TrustStore {
     const users = Object.fromEntries(this.#entries);
     await replacePrivateFile(
       this.#path,
-      JSON.stringify({ users }, null, 2) + "\n",
+      JSON.stringify({ users, ignored: [...this.#ignored] }, null, 2) + "\n",
     );
   }
 }

@@ -19,6 +19,8 @@ import {
   HubState,
 } from "./hub_state.ts";
 import { MessageRelay } from "./message_relay.ts";
+import { Moderation } from "./moderation.ts";
+import type { ModerationStore } from "./store/moderation_store.ts";
 import { UserRegistry } from "./registry.ts";
 import { RoomState } from "./room_state.ts";
 import type { HistoryStore, UserRecord } from "./store/history_store.ts";
@@ -31,18 +33,25 @@ export class ChatHub {
   #state: HubState;
   #relay: MessageRelay;
 
-  private constructor(state: HubState) {
+  private constructor(state: HubState, store: HistoryStore & ModerationStore) {
     this.#state = state;
     this.#relay = new MessageRelay(state);
+    state.moderation = new Moderation(
+      state,
+      store,
+      state.options.ops,
+      state.options.inviteOnly,
+    );
   }
 
   /** Load rooms from the store and return a ready hub. */
   static async open(
-    store: HistoryStore,
+    store: HistoryStore & ModerationStore,
     options: HubOptions,
   ): Promise<ChatHub> {
     const hub = new ChatHub(
       new HubState(store, new UserRegistry(store), options),
+      store,
     );
     for (const r of await store.listRooms()) {
       hub.#state.rooms.set(
@@ -51,6 +60,11 @@ export class ChatHub {
       );
     }
     return hub;
+  }
+
+  /** Why a key may not log in (banned, not invited), or null. */
+  admissionProblem(fingerprint: string) {
+    return this.#state.moderation.admissionProblem(fingerprint);
   }
 
   /** The user registry (login claims). */
@@ -91,6 +105,7 @@ export class ChatHub {
       user: session.user.name,
       rooms: rooms.map((r) => r.name),
     });
+    await this.#state.moderation.greet(session);
     for (const room of rooms) {
       this.#state.send(session, await this.#joinedFrame(room, key));
       if (cameOnline) this.#presence(room, "online", session.user, session);
@@ -130,6 +145,8 @@ export class ChatHub {
         return await this.#relay.message(session, frame);
       case "history":
         return await this.#relay.history(session, frame);
+      case "mod":
+        return await this.#state.moderation.handle(session, frame);
       case "list":
         return this.#list(session);
       case "lookup": {

@@ -10,6 +10,7 @@ import type { MemberInfo, ServerFrame } from "../shared/protocol.ts";
 import type { FrameSink } from "../shared/framed_connection.ts";
 import type { UserRegistry } from "./registry.ts";
 import { TokenBucket } from "./token_bucket.ts";
+import type { Moderation } from "./moderation.ts";
 import type { RoomState } from "./room_state.ts";
 import type { HistoryStore, UserRecord } from "./store/history_store.ts";
 
@@ -17,6 +18,8 @@ import type { HistoryStore, UserRecord } from "./store/history_store.ts";
 export interface HubSession {
   readonly id: string;
   readonly user: UserRecord;
+  /** Hex SHA-256 fingerprint of the user's keys (operators and sanctions use it). */
+  readonly fingerprint: string;
   readonly sink: FrameSink;
   /** Keys of `room\0sender\0epoch` already sent on this connection. */
   readonly sentKeys: Set<string>;
@@ -29,6 +32,10 @@ export interface HubOptions {
   rateBurst: number;
   /** …and per second after that. */
   ratePerSecond: number;
+  /** Operators' key fingerprints (normalised hex). */
+  ops: Set<string>;
+  /** Admit only operators and allowed keys. */
+  inviteOnly: boolean;
   log: (line: string) => void;
 }
 
@@ -44,6 +51,8 @@ export class HubState {
   readonly online = new Map<string, Set<HubSession>>();
   /** user key → message rate bucket (shared by all their sessions). */
   readonly buckets = new Map<string, TokenBucket>();
+  /** Set by the hub once moderation is loaded. */
+  moderation!: Moderation;
 
   /** Shared state over `store` and `registry`. */
   constructor(

@@ -134,6 +134,17 @@ export class MessageRelay {
       });
       return;
     }
+    const mute = await this.#state.moderation.muteOf(session.fingerprint);
+    if (mute) {
+      refuse(
+        "muted",
+        `you are muted ${
+          mute.until === null
+            ? "until an operator lifts it"
+            : `until ${new Date(mute.until).toISOString()}`
+        }; this was NOT sent`,
+      );
+    }
     if (!this.#state.takeMessageToken(sender)) {
       const o = this.#state.options;
       refuse(

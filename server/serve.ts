@@ -15,6 +15,7 @@ import {
 import { ConnectionTracker, type Refusal } from "./connection_tracker.ts";
 import { frameBytes } from "./hub_state.ts";
 import { LoginThrottle } from "./login_throttle.ts";
+import { loadOperators } from "./moderation.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
 
 /** Everything `chat serve` can be told. */
@@ -149,11 +150,14 @@ export async function startServer(
     ({ certPath, keyPath, caPath, caFingerprint, created } = files);
   }
   const tls = await loadServerTls(certPath, keyPath);
+  const ops = await loadOperators(config.ops, config.opsFile);
   const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"));
   const hub = await ChatHub.open(store, {
     maxTextBytes: config.maxTextBytes,
     rateBurst: config.rateBurst,
     ratePerSecond: config.ratePerSecond,
+    ops,
+    inviteOnly: config.inviteOnly,
     log: config.log,
   });
   let trace: Deno.FsFile | null = null;

@@ -9,11 +9,12 @@ import {
   type CryptoError,
   ProtocolError,
 } from "../shared/errors.ts";
-import { fromBase64Url, toBase64Url } from "../shared/bytes.ts";
+import { fromBase64Url, toBase64Url, toHex } from "../shared/bytes.ts";
 import { parseClientFrame } from "../shared/protocol.ts";
 import type { LoginFrame, ServerFrame } from "../shared/protocol.ts";
 import { PROTOCOL_VERSION } from "../shared/limits.ts";
 import {
+  fingerprint as fingerprintOf,
   importEncryptKey,
   importVerifyKey,
 } from "../shared/crypto/identity.ts";
@@ -112,11 +113,12 @@ export async function serveConnection(
           clearTimeout(loginTimer);
           session = {
             id: sessionId,
-            user,
+            user: user.record,
+            fingerprint: user.fingerprint,
             sink: framed,
             sentKeys: new Set(),
           };
-          options.log(`${user.name} logged in (session ${sessionId})`);
+          options.log(`${user.record.name} logged in (session ${sessionId})`);
           await hub.attach(session);
         } catch (error) {
           if (error instanceof AuthError) {
@@ -212,7 +214,7 @@ async function checkLogin(
   options: SessionOptions,
   session: string,
   nonce: Uint8Array,
-): Promise<UserRecord> {
+): Promise<{ record: UserRecord; fingerprint: string }> {
   const server = frame.server.toLowerCase();
   if (!options.serverNames.some((n) => nameMatches(n, server))) {
     throw new AuthError(
@@ -243,10 +245,18 @@ async function checkLogin(
     user: frame.user,
   });
   if (!ok) throw new AuthError("auth_failed", "login signature is not valid");
-  return await hub.registry.claim({
+  // Admission is decided on the key before the name is claimed, so a key
+  // that may not enter cannot register a name either.
+  const fingerprint = toHex(
+    await fingerprintOf({ user: frame.user, uid: frame.uid, idKey, encKey }),
+  );
+  const problem = await hub.admissionProblem(fingerprint);
+  if (problem) throw problem;
+  const record = await hub.registry.claim({
     user: frame.user,
     uid: frame.uid,
     idKey,
     encKey,
   });
+  return { record, fingerprint };
 }

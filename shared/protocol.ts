@@ -92,6 +92,26 @@ export interface HistoryFrame {
   after?: number;
   limit: number;
 }
+/** Moderation actions (operators only, except reading the motd). */
+export type ModAction =
+  | "kick"
+  | "ban"
+  | "unban"
+  | "mute"
+  | "unmute"
+  | "motd"
+  | "allow";
+
+/** A moderation request. `durationMs` absent means "until lifted". */
+export interface ModFrame {
+  t: "mod";
+  action: ModAction;
+  user?: string;
+  fingerprint?: string;
+  reason?: string;
+  durationMs?: number;
+  text?: string;
+}
 /** Liveness probe; the peer answers pong with the same n. */
 export interface PingFrame {
   t: "ping";
@@ -114,6 +134,7 @@ export type ClientFrame =
   | ListFrame
   | LookupFrame
   | HistoryFrame
+  | ModFrame
   | PingFrame
   | PongFrame;
 
@@ -213,6 +234,12 @@ export interface HistoryEndFrame {
   /** The room's newest sequence number when this answer was made. */
   lastSeq: number;
 }
+/** Something the server tells people: message of the day, moderation, results. */
+export interface NoticeFrame {
+  t: "notice";
+  message: string;
+  room?: string;
+}
 /** The server is shutting down (reconnect later). */
 export interface ShutdownFrame {
   t: "shutdown";
@@ -244,6 +271,7 @@ export type ServerFrame =
   | UserFrame
   | HistoryEndFrame
   | ShutdownFrame
+  | NoticeFrame
   | PingFrame
   | PongFrame;
 
@@ -294,6 +322,43 @@ function uuid(frame: RawFrame, name: string): string {
   const value = str(frame, name, 36);
   if (!UUID.test(value)) fail(frame, `"${name}" must be a lowercase UUID`);
   return value;
+}
+
+const MOD_ACTIONS = new Set([
+  "kick",
+  "ban",
+  "unban",
+  "mute",
+  "unmute",
+  "motd",
+  "allow",
+]);
+
+function parseModFrame(frame: RawFrame): ModFrame {
+  const action = str(frame, "action", 16);
+  if (!MOD_ACTIONS.has(action)) {
+    fail(frame, `unknown action "${action.slice(0, 16)}"`);
+  }
+  const out: ModFrame = { t: "mod", action: action as ModAction };
+  if (frame.user !== undefined) out.user = username(frame, "user");
+  if (frame.fingerprint !== undefined) {
+    const fp = str(frame, "fingerprint", 128);
+    if (!/^[0-9a-fA-F :]+$/.test(fp)) fail(frame, '"fingerprint" must be hex');
+    out.fingerprint = fp;
+  }
+  if (frame.reason !== undefined) out.reason = str(frame, "reason", 256);
+  if (frame.durationMs !== undefined) {
+    out.durationMs = uint(frame, "durationMs");
+  }
+  if (frame.text !== undefined) out.text = str(frame, "text", 1024);
+  const needsUser = ["kick", "ban", "unban", "mute", "unmute"].includes(action);
+  if (needsUser && out.user === undefined) {
+    fail(frame, `${action} needs "user"`);
+  }
+  if (action === "allow" && out.fingerprint === undefined) {
+    fail(frame, 'allow needs "fingerprint"');
+  }
+  return out;
 }
 
 /** Largest page of history one request may ask for. */
@@ -363,6 +428,8 @@ export function parseClientFrame(frame: RawFrame): ClientFrame {
       };
     case "list":
       return { t: "list" };
+    case "mod":
+      return parseModFrame(frame);
     case "history": {
       const hasBefore = frame.before !== undefined;
       const hasAfter = frame.after !== undefined;

@@ -13,6 +13,7 @@ import type {
   UserRecord,
 } from "./history_store.ts";
 import { StoreError } from "./history_store.ts";
+import type { ModerationStore, Sanction } from "./moderation_store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -59,6 +60,24 @@ CREATE TABLE IF NOT EXISTS messages (
 ) WITHOUT ROWID;
 DROP INDEX IF EXISTS messages_by_sender_id;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (room, sender, msg_id);
+CREATE TABLE IF NOT EXISTS sanctions (
+  fingerprint TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  until INTEGER,
+  reason TEXT NOT NULL,
+  by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (fingerprint, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS allowlist (
+  fingerprint TEXT PRIMARY KEY,
+  by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 type Row = Record<string, unknown>;
@@ -69,8 +88,8 @@ interface QueuedAppend {
   reject: (error: unknown) => void;
 }
 
-/** HistoryStore on one SQLite file. */
-export class SqliteHistoryStore implements HistoryStore {
+/** HistoryStore (and ModerationStore) on one SQLite file. */
+export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   #db: DatabaseSync;
   #stmts: Record<string, StatementSync>;
   #queued: QueuedAppend[] = [];
@@ -147,6 +166,25 @@ export class SqliteHistoryStore implements HistoryStore {
          ORDER BY m.seq ASC LIMIT ?`,
       ),
       lastSeq: db.prepare("SELECT last_seq FROM rooms WHERE room = ?"),
+      setSanction: db.prepare(
+        "INSERT OR REPLACE INTO sanctions (fingerprint, kind, until, reason, by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      removeSanction: db.prepare(
+        "DELETE FROM sanctions WHERE fingerprint = ? AND kind = ?",
+      ),
+      getSanction: db.prepare(
+        "SELECT * FROM sanctions WHERE fingerprint = ? AND kind = ?",
+      ),
+      allow: db.prepare(
+        "INSERT OR IGNORE INTO allowlist (fingerprint, by, created_at) VALUES (?, ?, ?)",
+      ),
+      isAllowed: db.prepare(
+        "SELECT 1 AS yes FROM allowlist WHERE fingerprint = ?",
+      ),
+      getSetting: db.prepare("SELECT value FROM settings WHERE key = ?"),
+      setSetting: db.prepare(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+      ),
     };
   }
 
@@ -423,6 +461,72 @@ export class SqliteHistoryStore implements HistoryStore {
   lastSeq(room: string): Promise<number> {
     const row = this.#stmt("lastSeq").get(room) as Row | undefined;
     return Promise.resolve(Number(row?.last_seq ?? 0));
+  }
+
+  setSanction(s: Sanction): Promise<void> {
+    return this.#run("storing a sanction", () => {
+      this.#stmt("setSanction").run(
+        s.fingerprint,
+        s.kind,
+        s.until,
+        s.reason,
+        s.by,
+        s.createdAt,
+      );
+    });
+  }
+
+  removeSanction(fingerprint: string, kind: "ban" | "mute"): Promise<boolean> {
+    return this.#run(
+      "lifting a sanction",
+      () => this.#stmt("removeSanction").run(fingerprint, kind).changes > 0,
+    );
+  }
+
+  getSanction(
+    fingerprint: string,
+    kind: "ban" | "mute",
+  ): Promise<Sanction | null> {
+    return this.#run("reading a sanction", () => {
+      const row = this.#stmt("getSanction").get(fingerprint, kind) as
+        | Row
+        | undefined;
+      if (!row) return null;
+      return {
+        fingerprint: String(row.fingerprint),
+        kind: row.kind === "ban" ? "ban" : "mute",
+        until: row.until === null ? null : Number(row.until),
+        reason: String(row.reason),
+        by: String(row.by),
+        createdAt: Number(row.created_at),
+      };
+    });
+  }
+
+  allow(fingerprint: string, by: string, at: number): Promise<void> {
+    return this.#run("allowing a key", () => {
+      this.#stmt("allow").run(fingerprint, by, at);
+    });
+  }
+
+  isAllowed(fingerprint: string): Promise<boolean> {
+    return this.#run(
+      "reading the allowlist",
+      () => !!this.#stmt("isAllowed").get(fingerprint),
+    );
+  }
+
+  getSetting(key: string): Promise<string | null> {
+    return this.#run("reading a setting", () => {
+      const row = this.#stmt("getSetting").get(key) as Row | undefined;
+      return row ? String(row.value) : null;
+    });
+  }
+
+  setSetting(key: string, value: string): Promise<void> {
+    return this.#run("storing a setting", () => {
+      this.#stmt("setSetting").run(key, value);
+    });
   }
 
   close(): Promise<void> {
