@@ -265,6 +265,102 @@ const CASES: [string, string, ParsedInput][] = [
       `"bad!name": ${USER_PROBLEM}`,
     ),
   ],
+  // moderation
+  [
+    "/kick with a reason keeps the reason's spaces",
+    "/kick bob too  loud",
+    command({
+      name: "mod",
+      frame: { t: "mod", action: "kick", user: "bob", reason: "too loud" },
+    }),
+  ],
+  [
+    "/kick alone is a usage error",
+    "/kick",
+    invalid("usage: /kick USER [reason]"),
+  ],
+  [
+    "/ban with a duration and a reason",
+    "/ban bob 2h flooding the room",
+    command({
+      name: "mod",
+      frame: {
+        t: "mod",
+        action: "ban",
+        user: "bob",
+        durationMs: 7_200_000,
+        reason: "flooding the room",
+      },
+    }),
+  ],
+  [
+    "/ban without a duration is until lifted",
+    "/ban bob",
+    command({ name: "mod", frame: { t: "mod", action: "ban", user: "bob" } }),
+  ],
+  [
+    "/ban with a bad duration explains durations",
+    "/ban bob 5y",
+    invalid(
+      '"5y" is not a duration; use a number and a unit: 500ms, 30s, 5m, 2h or 7d (usage: /ban USER [duration] [reason])',
+    ),
+  ],
+  [
+    "/mute with a duration",
+    "/mute @bob 10m",
+    command({
+      name: "mod",
+      frame: { t: "mod", action: "mute", user: "bob", durationMs: 600_000 },
+    }),
+  ],
+  [
+    "/unban USER",
+    "/unban bob",
+    command({ name: "mod", frame: { t: "mod", action: "unban", user: "bob" } }),
+  ],
+  [
+    "/unmute with extra words is a usage error",
+    "/unmute bob now",
+    invalid("usage: /unmute USER"),
+  ],
+  [
+    "/motd alone shows it",
+    "/motd",
+    command({ name: "mod", frame: { t: "mod", action: "motd" } }),
+  ],
+  [
+    "/motd TEXT sets it",
+    "/motd be  kind",
+    command({
+      name: "mod",
+      frame: { t: "mod", action: "motd", text: "be  kind" },
+    }),
+  ],
+  [
+    "/allow takes a fingerprint in groups",
+    "/allow abab abab abab abab abab abab abab abab abab abab abab abab abab abab abab abab",
+    command({
+      name: "mod",
+      frame: {
+        t: "mod",
+        action: "allow",
+        fingerprint:
+          "abababababababababababababababababababababababababababababababab",
+      },
+    }),
+  ],
+  [
+    "/allow with too few digits is a usage error",
+    "/allow abcd",
+    invalid("usage: /allow FINGERPRINT (the 64 hex digits of `chat id`)"),
+  ],
+  ["/ignore alone lists", "/ignore", command({ name: "ignore", user: null })],
+  ["/ignore USER", "/ignore carol", command({ name: "ignore", user: "carol" })],
+  [
+    "/unignore USER",
+    "/unignore carol",
+    command({ name: "unignore", user: "carol" }),
+  ],
   // /load
   ["/load alone loads 50", "/load", command({ name: "load", count: 50 })],
   ["/load 10 loads 10", "/load 10", command({ name: "load", count: 10 })],
