@@ -67,6 +67,10 @@ export interface ChatClientOptions {
   onEvent: EventSink;
   /** Messages that may wait for acknowledgement at once (also while offline). */
   maxPending?: number;
+  /** Ping the server after this much silence (default 30 s)… */
+  idlePingMs?: number;
+  /** …and give up on the connection (and reconnect) after this much (default 75 s). */
+  idleTimeoutMs?: number;
 }
 
 /** How one connection ended. */
@@ -154,6 +158,7 @@ export class ChatClient {
       maxQueueBytes: 64 * 1024 * 1024,
     });
     this.#conn = conn;
+    const liveness = this.#watchLiveness(conn);
     for (const room of this.#rooms.values()) {
       room.live = false;
       room.myKey = null;
@@ -167,6 +172,7 @@ export class ChatClient {
           this.#error(`ignored a malformed frame from the server (${problem})`);
           continue;
         }
+        liveness.heard();
         await this.#onFrame(asServerFrame(raw));
       }
     } catch (error) {
@@ -174,6 +180,7 @@ export class ChatClient {
         this.#error(`connection failed: ${(error as Error).message}`);
       }
     } finally {
+      liveness.stop();
       conn.close();
       this.#conn = null;
       for (const room of this.#rooms.values()) room.live = false;
@@ -339,6 +346,38 @@ export class ChatClient {
   /** Resolves when close() is called. */
   get closed(): Promise<void> {
     return this.#closed.promise;
+  }
+
+  /**
+   * A server that vanishes without closing the connection (a frozen host,
+   * a dropped network) is noticed: ping when quiet, give up when silent.
+   */
+  #watchLiveness(conn: FramedConnection): { heard(): void; stop(): void } {
+    const pingAfter = this.#options.idlePingMs ?? 30_000;
+    const dropAfter = this.#options.idleTimeoutMs ?? 75_000;
+    let lastHeard = Date.now();
+    let pinged = false;
+    const timer = setInterval(() => {
+      const quiet = Date.now() - lastHeard;
+      if (quiet >= dropAfter) {
+        this.#system(
+          `no answer from the server for ${Math.round(quiet / 1000)} s`,
+        );
+        conn.close();
+      } else if (quiet >= pingAfter && !pinged) {
+        pinged = true;
+        conn.send(encodeFrame({ t: "ping", n: Date.now() }));
+      }
+    }, Math.max(50, Math.min(5000, pingAfter / 4)));
+    return {
+      heard() {
+        lastHeard = Date.now();
+        pinged = false;
+      },
+      stop() {
+        clearInterval(timer);
+      },
+    };
   }
 
   // ---- sending ----------------------------------------------------------
