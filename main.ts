@@ -15,7 +15,10 @@ Usage:
              [--op FINGERPRINT ...] [--ops-file FILE] [--invite-only]
              [limits: see docs/security.md, e.g. --rate-burst 10 --rate-per-second 2]
   chat join  --user NAME [--server HOST:PORT] [--ca FILE] [--room NAME] [--json]
+  chat join  --invite CODE --user NAME       join with an invite (no --server, no --ca)
   chat id    --user NAME          print your key fingerprint
+  chat invite [--uses 1] [--expires 24h] [--data DIR] [--certs DIR] [--server HOST:PORT]
+  chat servers                    list servers you have joined
   chat --help | --version
 
 serve   Start a TLS server. On first run it creates a local CA and a server
@@ -24,7 +27,10 @@ serve   Start a TLS server. On first run it creates a local CA and a server
 join    Connect, log in with your key (created on first use under
         $XDG_CONFIG_HOME/chat or ~/.config/chat) and chat. Type /help inside.
         When stdin is not a terminal, each input line is a message or command;
-        --json prints one JSON object per event.
+        --json prints one JSON object per event. After the first join the
+        server and its CA are remembered: "chat join --user NAME" reconnects.
+invite  Run next to the server: prints a "chat join --invite CODE" line with
+        the address, the CA and a single-use secret.
 `;
 
 /** A command-line mistake: exit code 2. */
@@ -65,6 +71,26 @@ async function serve(args: string[]): Promise<void> {
   }
 }
 
+async function invite(args: string[]): Promise<void> {
+  const { INVITE_OPTIONS, runInviteCommand } = await import(
+    "./server/invite_command.ts"
+  );
+  try {
+    await runInviteCommand(parse(args, INVITE_OPTIONS));
+  } catch (error) {
+    if ((error as { usage?: boolean }).usage) {
+      throw new UsageError((error as Error).message);
+    }
+    throw error;
+  }
+}
+
+async function servers(args: string[]): Promise<void> {
+  parse(args, {});
+  const { runServersCommand } = await import("./client/join_command.ts");
+  await runServersCommand();
+}
+
 async function join(args: string[]): Promise<void> {
   const v = parse(args, {
     user: { type: "string" },
@@ -72,15 +98,24 @@ async function join(args: string[]): Promise<void> {
     ca: { type: "string" },
     room: { type: "string" },
     json: { type: "boolean" },
+    invite: { type: "string" },
   });
   if (typeof v.user !== "string") {
     throw new UsageError("join needs --user NAME");
   }
+  if (
+    v.invite !== undefined && (v.server !== undefined || v.ca !== undefined)
+  ) {
+    throw new UsageError(
+      "--invite already carries the server and its CA; drop --server and --ca",
+    );
+  }
   const { runJoinCommand } = await import("./client/join_command.ts");
   const code = await runJoinCommand({
     user: v.user,
-    server: (v.server as string | undefined) ?? "localhost:7443",
+    server: v.server as string | undefined,
     caPath: v.ca as string | undefined,
+    invite: v.invite as string | undefined,
     room: (v.room as string | undefined) ?? "general",
     json: v.json === true,
   });
@@ -104,6 +139,10 @@ async function main(argv: string[]): Promise<void> {
         return await join(rest);
       case "id":
         return await id(rest);
+      case "invite":
+        return await invite(rest);
+      case "servers":
+        return await servers(rest);
       case "--help":
       case "-h":
       case "help":

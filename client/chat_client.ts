@@ -67,6 +67,8 @@ export interface ChatClientOptions {
   onEvent: EventSink;
   /** Messages that may wait for acknowledgement at once (also while offline). */
   maxPending?: number;
+  /** An invite secret to present at the first login. */
+  invite?: string;
   /** Ping the server after this much silence (default 30 s)… */
   idlePingMs?: number;
   /** …and give up on the connection (and reconnect) after this much (default 75 s). */
@@ -553,6 +555,10 @@ export class ChatClient {
       idKey: toBase64Url(id.idKey),
       encKey: toBase64Url(id.encKey),
       sig: toBase64Url(sig),
+      // an invite admits the key once; later logins need none
+      ...(this.#options.invite && !this.#everReady
+        ? { invite: this.#options.invite }
+        : {}),
     });
   }
 

@@ -11,7 +11,17 @@ import { configDir } from "./config_paths.ts";
 import type { ChatEvent } from "./events.ts";
 import { loadOrCreateIdentity } from "./identity_store.ts";
 import { lineModePrinter, runLineMode } from "./line_mode.ts";
-import { connectToServer, parseServerAddress } from "./server_connection.ts";
+import {
+  connectToServer,
+  DEFAULT_PORT,
+  parseServerAddress,
+  readCaFile,
+  type ServerAddress,
+  type TrustedCa,
+} from "./server_connection.ts";
+import { ServerBook } from "./server_book.ts";
+import { decodeInvite } from "../shared/invite_code.ts";
+import { certificateFingerprint } from "../shared/pem.ts";
 import { TerminalUi } from "./terminal_ui.ts";
 import { TrustStore } from "./trust_store.ts";
 import { keepConnected } from "./reconnect.ts";
@@ -19,10 +29,53 @@ import { keepConnected } from "./reconnect.ts";
 /** What `chat join` was given. */
 export interface JoinArgs {
   user: string;
-  server: string;
+  server: string | undefined;
   caPath: string | undefined;
+  invite: string | undefined;
   room: string;
   json: boolean;
+}
+
+/** Where to connect and which CA to trust, and why (for the user). */
+interface Target {
+  address: ServerAddress;
+  /** As typed and as saved: host:port. */
+  label: string;
+  ca: TrustedCa | null;
+  invite: string | undefined;
+}
+
+/**
+ * Decide where to connect: an invite carries everything; --server (with
+ * --ca, or the CA saved for it); else the server joined last; else
+ * localhost:7443 with the system roots.
+ */
+async function resolveTarget(
+  args: JoinArgs,
+  book: ServerBook,
+): Promise<Target> {
+  if (args.invite) {
+    const invite = decodeInvite(args.invite);
+    return {
+      address: parseServerAddress(invite.server),
+      label: invite.server,
+      ca: { pem: invite.caPem, from: "the invite code's CA" },
+      invite: invite.secret,
+    };
+  }
+  const saved = args.server
+    ? book.find(args.server)
+    : args.caPath
+    ? undefined
+    : book.last;
+  const label = args.server ?? saved?.address ?? `localhost:${DEFAULT_PORT}`;
+  let ca: TrustedCa | null = null;
+  if (args.caPath) {
+    ca = { pem: await readCaFile(args.caPath), from: args.caPath };
+  } else if (saved?.caPem) {
+    ca = { pem: saved.caPem, from: `the CA saved for ${saved.address}` };
+  }
+  return { address: parseServerAddress(label), label, ca, invite: undefined };
 }
 
 function stderr(line: string): void {
@@ -41,8 +94,10 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
     );
   }
   const room = normalizeRoomName(args.room);
-  const address = parseServerAddress(args.server);
   const dir = configDir();
+  const book = await ServerBook.open(dir);
+  const target = await resolveTarget(args, book);
+  const address = target.address;
   const { identity, created, path } = await loadOrCreateIdentity(
     dir,
     args.user,
@@ -50,7 +105,7 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
   const myFingerprint = formatFingerprint(await fingerprint(identity));
   if (created) stderr(`created keys for ${identity.user} in ${path}`);
   const trust = await TrustStore.open(dir, identity.user);
-  const connect = () => connectToServer(address, args.caPath);
+  const connect = () => connectToServer(address, target.ca);
   const first = await connect(); // the first failure is fatal: wrong address or CA
 
   const interactive = !args.json && Deno.stdin.isTerminal() &&
@@ -69,6 +124,7 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
     serverName: address.host,
     room,
     onEvent: emit,
+    ...(target.invite ? { invite: target.invite } : {}),
   });
   const session = keepConnected(client, first, connect, emit);
   try {
@@ -86,6 +142,7 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
     );
   }
 
+  await book.remember(target.label, target.ca?.pem ?? null, identity.user);
   const ctx = { client, identity, trust, emit };
   const onLine = (line: string) => handleInput(line, ctx);
   const outcome = ui
@@ -121,6 +178,27 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** Run `chat servers`: list the servers this config directory has joined. */
+export async function runServersCommand(): Promise<void> {
+  const book = await ServerBook.open(configDir());
+  if (book.servers.length === 0) {
+    console.log(
+      "no saved servers yet: join one with --server and --ca, or with --invite",
+    );
+    return;
+  }
+  for (const s of book.servers) {
+    const ca = s.caPem
+      ? `CA ${(await certificateFingerprint(s.caPem)).slice(0, 23)}…`
+      : "system CAs";
+    console.log(
+      `${s.address}  ${ca}  last used ${s.lastUsed}  users: ${
+        s.users.join(", ")
+      }`,
+    );
+  }
 }
 
 /** Run `chat id`: print the user's fingerprint (creating keys on first use). */

@@ -33,24 +33,33 @@ function hinted(message: string, hint: string, cause: unknown): Error {
   return Object.assign(new Error(message, { cause }), { hint });
 }
 
-/** Open a TLS connection and complete the handshake. */
+/** Read a CA file given with --ca, with a helpful error. */
+export async function readCaFile(caPath: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(caPath);
+  } catch (cause) {
+    throw hinted(
+      `cannot read the CA file ${caPath}: ${(cause as Error).message}`,
+      "pass the ca.pem that `chat serve` printed",
+      cause,
+    );
+  }
+}
+
+/** The CA a connection trusts: its PEM and where it came from (for messages). */
+export interface TrustedCa {
+  pem: string;
+  from: string;
+}
+
+/** Open a TLS connection trusting `ca` (or the system roots) and complete the handshake. */
 export async function connectToServer(
   address: ServerAddress,
-  caPath: string | undefined,
+  ca: TrustedCa | null,
 ): Promise<Deno.TlsConn> {
   const where = `${address.host}:${address.port}`;
-  let caCerts: string[] | undefined;
-  if (caPath) {
-    try {
-      caCerts = [await Deno.readTextFile(caPath)];
-    } catch (cause) {
-      throw hinted(
-        `cannot read the CA file ${caPath}: ${(cause as Error).message}`,
-        "pass the ca.pem that `chat serve` printed",
-        cause,
-      );
-    }
-  }
+  const caPath = ca?.from;
+  const caCerts = ca ? [ca.pem] : undefined;
   let conn: Deno.TlsConn;
   try {
     conn = await Deno.connectTls({

@@ -62,9 +62,9 @@ export class ChatHub {
     return hub;
   }
 
-  /** Why a key may not log in (banned, not invited), or null. */
-  admissionProblem(fingerprint: string) {
-    return this.#state.moderation.admissionProblem(fingerprint);
+  /** Moderation: admission, invites, sanctions. */
+  get moderation(): Moderation {
+    return this.#state.moderation;
   }
 
   /** The user registry (login claims). */

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { certificateFingerprint } from "../shared/pem.ts";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
@@ -161,18 +162,8 @@ export async function loadServerTls(
   return { cert, key, names: _sanNames(leaf).map((n) => n.value) };
 }
 
-/** SHA-256 fingerprint of a PEM certificate's DER, uppercase hex pairs joined by ':'. */
-export async function certificateFingerprint(pem: string): Promise<string> {
-  const der = _pemBlocks(pem, "CERTIFICATE")[0];
-  if (der === undefined) {
-    throw new TypeError(
-      'certificateFingerprint expects a PEM "-----BEGIN CERTIFICATE-----" block',
-    );
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0"))
-    .join(":").toUpperCase();
-}
+/** SHA-256 fingerprint of a PEM certificate (see shared/pem.ts). */
+export { certificateFingerprint };
 
 async function _readCa(
   caPath: string,

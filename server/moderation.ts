@@ -9,6 +9,7 @@ import { AuthError, ProtocolError } from "../shared/errors.ts";
 import { toHex } from "../shared/bytes.ts";
 import { fingerprint } from "../shared/crypto/identity.ts";
 import { formatDuration } from "../shared/duration.ts";
+import { inviteSecretHash } from "../shared/invite_code.ts";
 import type { ModFrame } from "../shared/protocol.ts";
 import type { HubSession, HubState } from "./hub_state.ts";
 import type { ModerationStore, Sanction } from "./store/moderation_store.ts";
@@ -96,9 +97,39 @@ export class Moderation {
     return this.#ops.has(fp);
   }
 
+  /**
+   * Spend one use of an invite. Throws AuthError(`bad_invite`) saying why it
+   * cannot be used; returns how to give the use back if the login fails.
+   */
+  async redeemInvite(
+    secret: string,
+    now = Date.now(),
+  ): Promise<() => Promise<void>> {
+    const hash = await inviteSecretHash(secret);
+    const outcome = await this.#store.redeemInvite(hash, now);
+    if (outcome !== "ok") {
+      const why = {
+        expired: "has expired",
+        used: "was already used",
+        unknown: "is not known to this server",
+      }[outcome];
+      throw new AuthError(
+        "bad_invite",
+        `this invite code ${why}; ask for a new one`,
+      );
+    }
+    return () => this.#store.restoreInvite(hash);
+  }
+
+  /** Admit a key for good (it came with a valid invite). */
+  async admit(fp: string, by: string, now = Date.now()): Promise<void> {
+    await this.#store.allow(fp, by, now);
+  }
+
   /** Why a key may not log in (banned; not invited), or null. */
   async admissionProblem(
     fp: string,
+    invited = false,
     now = Date.now(),
   ): Promise<AuthError | null> {
     const ban = active(await this.#store.getSanction(fp, "ban"), now);
@@ -111,7 +142,7 @@ export class Moderation {
       );
     }
     if (
-      this.#inviteOnly && !this.isOperator(fp) &&
+      this.#inviteOnly && !invited && !this.isOperator(fp) &&
       !await this.#store.isAllowed(fp)
     ) {
       return new AuthError(

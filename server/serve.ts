@@ -16,6 +16,7 @@ import { ConnectionTracker, type Refusal } from "./connection_tracker.ts";
 import { frameBytes } from "./hub_state.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { loadOperators } from "./moderation.ts";
+import { writeServerRecord } from "./server_record.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
 
 /** Everything `chat serve` can be told. */
@@ -253,6 +254,13 @@ export async function startServer(
     }
   })();
   const addr = listener.addr as Deno.NetAddr;
+  await writeServerRecord(config.dataDir, {
+    host: addr.hostname,
+    port: addr.port,
+    names: tls.names,
+    caPath: caPath ? await Deno.realPath(caPath) : null,
+    pid: Deno.pid,
+  });
   let closing: Promise<void> | null = null;
   return {
     hostname: addr.hostname,

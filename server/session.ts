@@ -250,13 +250,26 @@ async function checkLogin(
   const fingerprint = toHex(
     await fingerprintOf({ user: frame.user, uid: frame.uid, idKey, encKey }),
   );
-  const problem = await hub.admissionProblem(fingerprint);
-  if (problem) throw problem;
-  const record = await hub.registry.claim({
-    user: frame.user,
-    uid: frame.uid,
-    idKey,
-    encKey,
-  });
-  return { record, fingerprint };
+  const moderation = hub.moderation;
+  const giveBack = frame.invite
+    ? await moderation.redeemInvite(frame.invite)
+    : null;
+  try {
+    const problem = await moderation.admissionProblem(
+      fingerprint,
+      giveBack !== null,
+    );
+    if (problem) throw problem;
+    const record = await hub.registry.claim({
+      user: frame.user,
+      uid: frame.uid,
+      idKey,
+      encKey,
+    });
+    if (giveBack) await moderation.admit(fingerprint, "invite");
+    return { record, fingerprint };
+  } catch (error) {
+    await giveBack?.();
+    throw error;
+  }
 }

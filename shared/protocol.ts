@@ -35,6 +35,8 @@ export interface LoginFrame {
   idKey: string;
   encKey: string;
   sig: string;
+  /** The secret of an invite code (base64url), when joining by invite. */
+  invite?: string;
 }
 /** Join (and subscribe to) a public room. */
 export interface JoinFrame {
@@ -383,6 +385,9 @@ export function parseClientFrame(frame: RawFrame): ClientFrame {
         idKey: b64(frame, "idKey", 64),
         encKey: b64(frame, "encKey", 1024),
         sig: b64(frame, "sig", 128),
+        ...(frame.invite !== undefined
+          ? { invite: b64(frame, "invite", 64) }
+          : {}),
       };
     case "join":
     case "leave":
@@ -405,7 +410,7 @@ export function parseClientFrame(frame: RawFrame): ClientFrame {
         roster: uint(frame, "roster"),
         wraps: wraps.map((w: unknown): KeyWrap => {
           if (typeof w !== "object" || w === null) fail(frame, "bad wrap");
-          const wrap = { t: "wrap", ...(w as Record<string, unknown>) };
+          const wrap = { ...(w as Record<string, unknown>), t: "wrap" };
           return {
             to: username(wrap, "to"),
             wrap: b64(wrap, "wrap", 1024),

@@ -128,6 +128,11 @@ export class ServerProcess {
     return join(this.certsDir, "ca.pem");
   }
 
+  /** The server process's id (for /proc/PID/status and /proc/PID/fd). */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   /** `127.0.0.1:PORT`. */
   get address(): string {
     return `127.0.0.1:${this.port}`;
@@ -268,6 +273,10 @@ export class ClientProcess {
       configHome?: string;
       ca?: string;
       server?: string;
+      /** Leave out --server and --ca (saved servers, invites). */
+      noServerFlags?: boolean;
+      /** More arguments for `chat join`. */
+      args?: string[];
     } = {},
   ): ClientProcess {
     const configHome = options.configHome ?? join(server.dir, `home-${user}`);
@@ -280,11 +289,14 @@ export class ClientProcess {
         "--json",
         "--user",
         user,
-        "--server",
-        options.server ?? server.address,
-        "--ca",
-        options.ca ?? server.caPath,
+        ...(options.noServerFlags ? [] : [
+          "--server",
+          options.server ?? server.address,
+          "--ca",
+          options.ca ?? server.caPath,
+        ]),
         ...(options.room ? ["--room", options.room] : []),
+        ...(options.args ?? []),
       ],
       env: { XDG_CONFIG_HOME: configHome, NO_COLOR: "1" },
       stdin: "piped",

@@ -14,6 +14,9 @@ export interface Sanction {
   createdAt: number;
 }
 
+/** What became of an attempt to redeem an invite. */
+export type InviteRedemption = "ok" | "expired" | "used" | "unknown";
+
 /** Persistent moderation state. */
 export interface ModerationStore {
   /** Set (or replace) a sanction. */
@@ -33,4 +36,15 @@ export interface ModerationStore {
   getSetting(key: string): Promise<string | null>;
   /** Set a server setting. */
   setSetting(key: string, value: string): Promise<void>;
+  /** Record an invite by the SHA-256 (hex) of its secret. */
+  createInvite(
+    hash: string,
+    uses: number,
+    expiresAt: number,
+    createdAt: number,
+  ): Promise<void>;
+  /** Use one of an invite's uses, atomically. */
+  redeemInvite(hash: string, now: number): Promise<InviteRedemption>;
+  /** Give back a use (the login it was spent on failed). */
+  restoreInvite(hash: string): Promise<void>;
 }

@@ -13,7 +13,11 @@ import type {
   UserRecord,
 } from "./history_store.ts";
 import { StoreError } from "./history_store.ts";
-import type { ModerationStore, Sanction } from "./moderation_store.ts";
+import type {
+  InviteRedemption,
+  ModerationStore,
+  Sanction,
+} from "./moderation_store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -72,6 +76,12 @@ CREATE TABLE IF NOT EXISTS sanctions (
 CREATE TABLE IF NOT EXISTS allowlist (
   fingerprint TEXT PRIMARY KEY,
   by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS invites (
+  hash TEXT PRIMARY KEY,
+  uses_left INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS settings (
@@ -184,6 +194,18 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
       getSetting: db.prepare("SELECT value FROM settings WHERE key = ?"),
       setSetting: db.prepare(
         "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+      ),
+      createInvite: db.prepare(
+        "INSERT INTO invites (hash, uses_left, expires_at, created_at) VALUES (?, ?, ?, ?)",
+      ),
+      getInvite: db.prepare(
+        "SELECT uses_left, expires_at FROM invites WHERE hash = ?",
+      ),
+      useInvite: db.prepare(
+        "UPDATE invites SET uses_left = uses_left - 1 WHERE hash = ?",
+      ),
+      restoreInvite: db.prepare(
+        "UPDATE invites SET uses_left = uses_left + 1 WHERE hash = ?",
       ),
     };
   }
@@ -526,6 +548,38 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   setSetting(key: string, value: string): Promise<void> {
     return this.#run("storing a setting", () => {
       this.#stmt("setSetting").run(key, value);
+    });
+  }
+
+  createInvite(
+    hash: string,
+    uses: number,
+    expiresAt: number,
+    createdAt: number,
+  ): Promise<void> {
+    return this.#run("storing an invite", () => {
+      this.#stmt("createInvite").run(hash, uses, expiresAt, createdAt);
+    });
+  }
+
+  redeemInvite(hash: string, now: number): Promise<InviteRedemption> {
+    return this.#run(
+      "redeeming an invite",
+      () =>
+        this.#transaction((): InviteRedemption => {
+          const row = this.#stmt("getInvite").get(hash) as Row | undefined;
+          if (!row) return "unknown";
+          if (Number(row.expires_at) <= now) return "expired";
+          if (Number(row.uses_left) <= 0) return "used";
+          this.#stmt("useInvite").run(hash);
+          return "ok";
+        }),
+    );
+  }
+
+  restoreInvite(hash: string): Promise<void> {
+    return this.#run("restoring an invite", () => {
+      this.#stmt("restoreInvite").run(hash);
     });
   }
 
