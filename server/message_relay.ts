@@ -17,7 +17,7 @@ import type {
 } from "../shared/protocol.ts";
 import { ciphertextBytes } from "../shared/crypto/envelope.ts";
 import type { HubSession, HubState } from "./hub_state.ts";
-import type { RoomState } from "./room_state.ts";
+import type { RoomState, SenderState } from "./room_state.ts";
 import { type StoredMessage, StoreError } from "./store/history_store.ts";
 
 /** Keys, messages and history for all rooms. */
@@ -210,10 +210,20 @@ export class MessageRelay {
       session.user.name,
       false,
     );
+    const wrapId = keyId(room.name, sender, frame.epoch);
     for (const member of room.members) {
       for (const s of this.#state.online.get(member) ?? []) {
         if (s === session) continue;
-        this.#sendCurrentKey(s, room, sender, session.user.name, frame.epoch);
+        if (!s.sentKeys.has(wrapId)) {
+          this.#sendCurrentKey(
+            s,
+            wrapId,
+            room,
+            senderState,
+            session.user.name,
+            frame.epoch,
+          );
+        }
         s.sink.send(relayed);
       }
     }
@@ -259,18 +269,16 @@ export class MessageRelay {
     });
   }
 
-  /** Send the wrap of the sender's current key, once per connection. */
+  /** Send the wrap of the sender's current key (first message of that key on this connection). */
   #sendCurrentKey(
     recipient: HubSession,
+    wrapId: string,
     room: RoomState,
-    sender: string,
+    state: SenderState | undefined,
     senderName: string,
     epoch: number,
   ): void {
-    const id = `${room.name}\u0000${sender}\u0000${epoch}`;
-    if (recipient.sentKeys.has(id)) return;
-    recipient.sentKeys.add(id);
-    const state = room.senders.get(sender);
+    recipient.sentKeys.add(wrapId);
     const wrap = state?.epoch === epoch
       ? state.wraps.get(recipient.user.userKey)
       : undefined;
@@ -289,7 +297,7 @@ export class MessageRelay {
     senderName: string,
     epoch: number,
   ): Promise<void> {
-    const id = `${room.name}\u0000${sender}\u0000${epoch}`;
+    const id = keyId(room.name, sender, epoch);
     if (recipient.sentKeys.has(id)) return;
     const wrap = await this.#state.store.getWrap(
       room.name,
@@ -314,6 +322,11 @@ export class MessageRelay {
       { cause: { room, ...(id ? { id } : {}) } },
     );
   }
+}
+
+/** Names one sender key in a session's set of keys already sent. */
+function keyId(room: string, sender: string, epoch: number): string {
+  return `${room}\u0000${sender}\u0000${epoch}`;
 }
 
 /** Queued bytes above which a history replay waits for the socket. */
