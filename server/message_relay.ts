@@ -174,19 +174,20 @@ export class MessageRelay {
     if (frame.counter <= senderState.lastCounter) {
       refuse("replay", `counter ${frame.counter} was already used`);
     }
+    const envelope = {
+      room: room.name,
+      id: frame.id,
+      sender,
+      epoch: frame.epoch,
+      counter: frame.counter,
+      ts: frame.ts,
+      iv: frame.iv,
+      ct: frame.ct,
+      sig: frame.sig,
+    };
     let seq: number, duplicate: boolean;
     try {
-      ({ seq, duplicate } = await this.#state.store.appendMessage({
-        room: room.name,
-        id: frame.id,
-        sender,
-        epoch: frame.epoch,
-        counter: frame.counter,
-        ts: frame.ts,
-        iv: frame.iv,
-        ct: frame.ct,
-        sig: frame.sig,
-      }));
+      ({ seq, duplicate } = await this.#state.store.appendMessage(envelope));
     } catch (error) {
       throw this.#storeFailure(error, room.name, frame.id);
     }
@@ -195,18 +196,7 @@ export class MessageRelay {
     senderState.lastCounter = Math.max(senderState.lastCounter, frame.counter);
     room.lastSeq = Math.max(room.lastSeq, seq);
     const relayed = messageFrame(
-      {
-        room: room.name,
-        seq,
-        id: frame.id,
-        sender,
-        epoch: frame.epoch,
-        counter: frame.counter,
-        ts: frame.ts,
-        iv: frame.iv,
-        ct: frame.ct,
-        sig: frame.sig,
-      },
+      { ...envelope, seq },
       session.user.name,
       false,
     );

@@ -6,6 +6,7 @@
  * @module
  */
 import { FrameDecoder } from "./codec.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** The three calls this module needs from a connection (Deno.Conn has them). */
 export interface ByteStream {
@@ -104,7 +105,7 @@ export class FramedConnection implements FrameSink {
       while (this.#pending.length > 0 && !this.#closed) {
         const chunks = this.#pending;
         this.#pending = [];
-        const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks);
+        const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(...chunks);
         let written = 0;
         while (written < bytes.length) {
           written += await this.#write(bytes.subarray(written));
@@ -165,16 +166,4 @@ export class FramedConnection implements FrameSink {
       // already closed by the peer
     }
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }
