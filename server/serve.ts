@@ -14,6 +14,7 @@ import {
 } from "../shared/framed_connection.ts";
 import { ConnectionTracker, type Refusal } from "./connection_tracker.ts";
 import { frameBytes } from "./hub_state.ts";
+import { TlsByteStream, TlsListener } from "./tls_listener.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { loadOperators } from "./moderation.ts";
 import { writeServerRecord } from "./server_record.ts";
@@ -83,9 +84,9 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
 /** Connections over a cap that may wait for their error frame at once. */
 const MAX_REFUSING = 64;
 
-/** Complete the TLS handshake (within `ms`), send the refusal, close. */
+/** Send the refusal (within `ms`) on a handshaken connection, then close. */
 async function refuseConnection(
-  conn: Deno.TlsConn,
+  conn: TlsByteStream,
   refusal: Refusal,
   ms: number,
   limits: ConnectionLimits,
@@ -93,13 +94,12 @@ async function refuseConnection(
   const framed = new FramedConnection(conn, limits);
   const timer = setTimeout(() => framed.close(), ms);
   try {
-    await conn.handshake();
     framed.send(
       frameBytes({ t: "error", code: refusal.code, message: refusal.message }),
     );
     await framed.drain();
   } catch {
-    // the peer went away or never finished the handshake
+    // the peer went away
   } finally {
     clearTimeout(timer);
     framed.close();
@@ -169,11 +169,14 @@ export async function startServer(
       mode: 0o600,
     });
   }
-  const listener = Deno.listenTls({
+  const listener = await TlsListener.listen({
     hostname: config.host,
     port: config.port,
     cert: tls.cert,
     key: tls.key,
+    handshakeTimeoutMs: config.loginTimeoutMs,
+    maxHandshakesPerIp: config.maxConnectionsPerIp,
+    log: config.log,
   });
   const tracker = new ConnectionTracker({
     maxConnections: config.maxConnections,
@@ -207,8 +210,8 @@ export async function startServer(
     writeTimeoutMs: config.writeTimeoutMs,
   };
   let refusing = 0;
-  const serve = (conn: Deno.TlsConn) => {
-    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+  const serve = (conn: TlsByteStream) => {
+    const ip = conn.remoteAddress;
     const refusal = tracker.refusal(ip);
     if (refusal) {
       if (refusing >= MAX_REFUSING) {
@@ -233,7 +236,7 @@ export async function startServer(
       (reason) => config.log(`dropping a connection from ${ip}: ${reason}`),
     );
     const tracked = tracker.add(ip, framed);
-    const done = serveConnection(conn, framed, hub, sessionOptions, {
+    const done = serveConnection(framed, hub, sessionOptions, {
       ip,
       heard: () => tracker.heard(tracked),
     }).finally(() => tracker.remove(tracked));
@@ -242,18 +245,12 @@ export async function startServer(
   };
   const acceptLoop = (async () => {
     while (true) {
-      let conn: Deno.TlsConn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (error instanceof Deno.errors.BadResource) return; // closed
-        config.log(`accept failed: ${(error as Error).message}`);
-        continue;
-      }
+      const conn = await listener.accept();
+      if (!conn) return; // closed
       serve(conn);
     }
   })();
-  const addr = listener.addr as Deno.NetAddr;
+  const addr = listener.addr;
   await writeServerRecord(config.dataDir, {
     host: addr.hostname,
     port: addr.port,
@@ -278,6 +275,7 @@ export async function startServer(
         await withDeadline(Promise.all(open.map((f) => f.drain())), 1000);
         for (const framed of open) framed.close();
         await Promise.allSettled([...running]);
+        await withDeadline(listener.closed, 1000);
         await store.close();
         trace?.close();
       })();

@@ -48,9 +48,8 @@ export interface ConnectionHooks {
   heard(): void;
 }
 
-/** Serve one accepted TLS connection until it closes. Never throws. */
+/** Serve one accepted (handshaken) TLS connection until it closes. Never throws. */
 export async function serveConnection(
-  conn: Deno.TlsConn,
   framed: FramedConnection,
   hub: ChatHub,
   options: SessionOptions,
@@ -64,11 +63,6 @@ export async function serveConnection(
   }, options.loginTimeoutMs);
   const send = (frame: ServerFrame) => framed.send(frameBytes(frame));
   try {
-    try {
-      await conn.handshake();
-    } catch {
-      return; // bad TLS client hello, wrong CA on the other side, or the deadline
-    }
     send({
       t: "hello",
       v: PROTOCOL_VERSION,

@@ -296,7 +296,9 @@ function str(frame: RawFrame, name: string, max = 256): string {
 
 function b64(frame: RawFrame, name: string, max: number): string {
   const value = str(frame, name, max);
-  if (!B64.test(value)) fail(frame, `"${name}" must be base64url`);
+  if (!B64.test(value) || value.length % 4 === 1) {
+    fail(frame, `"${name}" must be base64url`);
+  }
   return value;
 }
 
