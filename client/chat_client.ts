@@ -156,7 +156,8 @@ export class ChatClient {
   /** Serve one connection until it ends; say how it ended. */
   async runConnection(stream: ByteStream): Promise<ConnectionOutcome> {
     const conn = new FramedConnection(stream, {
-      maxFrameBytes: 4 * DEFAULT_LIMITS.maxFrameBytes,
+      // what any server can send: its --max-frame-bytes is at most 1 MiB
+      maxFrameBytes: 1024 * 1024,
       maxQueueBytes: 64 * 1024 * 1024,
     });
     this.#conn = conn;
@@ -546,6 +547,8 @@ export class ChatClient {
       nonce: fromBase64Url(nonce),
       uid: id.uid,
       user: id.user,
+      idKey: id.idKey,
+      encKey: id.encKey,
     });
     this.#write({
       t: "login",

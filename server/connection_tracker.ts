@@ -1,8 +1,8 @@
 /**
  * Every open connection, with the limits that apply across them: a global
- * cap, a per-address cap, and liveness (Deno's TLS connections have no
- * keepalive): a connection silent for the idle-ping time gets a ping; one
- * silent for the idle-timeout is dropped.
+ * cap, a per-address cap, and liveness (TLS gives no keepalive of its own):
+ * a connection silent for the idle-ping time gets a ping; one silent for the
+ * idle-timeout is dropped.
  * @module
  */
 import { encodeFrame } from "../shared/codec.ts";

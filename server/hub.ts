@@ -41,6 +41,7 @@ export class ChatHub {
       store,
       state.options.ops,
       state.options.inviteOnly,
+      (user) => this.removeFromAllRooms(user),
     );
   }
 
@@ -109,6 +110,11 @@ export class ChatHub {
     for (const room of rooms) {
       this.#state.send(session, await this.#joinedFrame(room, key));
       if (cameOnline) this.#presence(room, "online", session.user, session);
+      // a user in many rooms (anyone can open a DM with anyone) must not
+      // overflow their own send queue by logging in: let it drain
+      if (session.sink.queuedBytes > this.#state.options.maxQueueBytes / 2) {
+        await session.sink.drain();
+      }
     }
   }
 
@@ -190,19 +196,38 @@ export class ChatHub {
   }
 
   async #leave(session: HubSession, roomName: string): Promise<void> {
-    const key = session.user.userKey;
     const room = this.#state.rooms.get(roomName);
-    if (!room?.members.has(key)) {
+    if (!room?.members.has(session.user.userKey)) {
       throw new ProtocolError("not_member", `you are not in ${roomName}`);
     }
-    room.roster = await this.#state.store.removeMember(roomName, key);
+    await this.#removeMember(session.user, room, session);
+  }
+
+  /**
+   * End `user`'s membership of `room`: the roster changes, so every sender
+   * rotates and nothing new is encrypted to them; members see them leave.
+   */
+  async #removeMember(
+    user: UserRecord,
+    room: RoomState,
+    except: HubSession | null,
+  ): Promise<void> {
+    const key = user.userKey;
+    room.roster = await this.#state.store.removeMember(room.name, key);
     room.members.delete(key);
     room.senders.delete(key);
-    this.#state.options.log(`${session.user.name} left ${roomName}`);
+    this.#state.options.log(`${user.name} left ${room.name}`);
     for (const own of this.#state.online.get(key) ?? []) {
-      this.#state.send(own, { t: "left", room: roomName });
+      this.#state.send(own, { t: "left", room: room.name });
     }
-    this.#presence(room, "leave", session.user, session);
+    this.#presence(room, "leave", user, except);
+  }
+
+  /** Remove `user` from every room (a ban). */
+  async removeFromAllRooms(user: UserRecord): Promise<void> {
+    for (const room of this.#roomsOf(user.userKey)) {
+      await this.#removeMember(user, room, null);
+    }
   }
 
   async #openDm(session: HubSession, peerName: string): Promise<void> {
@@ -274,7 +299,7 @@ export class ChatHub {
     room: RoomState,
     event: "join" | "leave" | "online" | "offline",
     user: UserRecord,
-    except: HubSession,
+    except: HubSession | null,
   ): void {
     const frame = frameBytes({
       t: "presence",

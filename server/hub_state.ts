@@ -28,6 +28,8 @@ export interface HubSession {
 /** Settings the hub enforces. */
 export interface HubOptions {
   maxTextBytes: number;
+  /** A session's send queue cap; long bursts (login, history) drain at half of it. */
+  maxQueueBytes: number;
   /** Messages a user may send at once… */
   rateBurst: number;
   /** …and per second after that. */

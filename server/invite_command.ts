@@ -72,6 +72,12 @@ export async function runInviteCommand(values: Values): Promise<string> {
     }
     server = `${host.includes(":") ? `[${host}]` : host}:${record.port}`;
   }
+  if (record && record.caPath === null) {
+    throw hinted(
+      "this server uses a certificate you gave it (--cert/--key), so there is no local CA to put in an invite",
+      "invites carry the local CA; with a publicly trusted certificate, friends join with --server HOST:PORT",
+    );
+  }
   const caPath = record?.caPath ?? join(certsDir, "ca.pem");
   let caPem: string;
   try {

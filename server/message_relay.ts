@@ -134,7 +134,7 @@ export class MessageRelay {
       });
       return;
     }
-    const mute = await this.#state.moderation.muteOf(session.fingerprint);
+    const mute = await this.#state.moderation.muteOf(session);
     if (mute) {
       refuse(
         "muted",
@@ -143,13 +143,6 @@ export class MessageRelay {
             ? "until an operator lifts it"
             : `until ${new Date(mute.until).toISOString()}`
         }; this was NOT sent`,
-      );
-    }
-    if (!this.#state.takeMessageToken(sender)) {
-      const o = this.#state.options;
-      refuse(
-        "rate_limited",
-        `slow down: at most ${o.rateBurst} messages at once, then ${o.ratePerSecond} per second; this one was NOT sent`,
       );
     }
     if (frame.ct.length > this.#maxCiphertextChars) {
@@ -173,6 +166,14 @@ export class MessageRelay {
     const senderState = room.senders.get(sender)!;
     if (frame.counter <= senderState.lastCounter) {
       refuse("replay", `counter ${frame.counter} was already used`);
+    }
+    // only a message that passed every check spends a token
+    if (!this.#state.takeMessageToken(sender)) {
+      const o = this.#state.options;
+      refuse(
+        "rate_limited",
+        `slow down: at most ${o.rateBurst} messages at once, then ${o.ratePerSecond} per second; this one was NOT sent`,
+      );
     }
     const envelope = {
       room: room.name,
@@ -245,7 +246,7 @@ export class MessageRelay {
       await this.#sendStoredKey(session, room, row.sender, name, row.epoch);
       session.sink.send(messageFrame(row, name, true));
       // a page can be larger than the send queue: let it drain as we go
-      if (session.sink.queuedBytes > HISTORY_DRAIN_BYTES) {
+      if (session.sink.queuedBytes > this.#state.options.maxQueueBytes / 2) {
         await session.sink.drain();
       }
     }
@@ -318,9 +319,6 @@ export class MessageRelay {
 function keyId(room: string, sender: string, epoch: number): string {
   return `${room}\u0000${sender}\u0000${epoch}`;
 }
-
-/** Queued bytes above which a history replay waits for the socket. */
-const HISTORY_DRAIN_BYTES = 256 * 1024;
 
 function keyFrame(
   room: string,

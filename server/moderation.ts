@@ -1,8 +1,10 @@
 /**
  * Moderation: operators are named by key fingerprint. They can kick, ban
- * and mute (by key, persisted), set the message of the day, and admit keys
- * to an invite-only server. Everything here acts on keys, not names, so a
- * banned user cannot come back under the same key with another name.
+ * and mute (persisted), set the message of the day, and admit keys to an
+ * invite-only server. A sanction is recorded on the user's fingerprint and
+ * on their identity key alone, so the same keys cannot come back under
+ * another name; a ban also ends every room membership, so nothing new is
+ * encrypted to the banned key.
  * @module
  */
 import { AuthError, ProtocolError } from "../shared/errors.ts";
@@ -78,18 +80,39 @@ export class Moderation {
   #ops: Set<string>;
   #inviteOnly: boolean;
   #mutes = new Map<string, Sanction | null>();
+  #removeFromRooms: (user: UserRecord) => Promise<void>;
 
-  /** Moderation over the hub's state. */
+  /** Moderation over the hub's state; `removeFromRooms` ends a user's memberships. */
   constructor(
     state: HubState,
     store: ModerationStore,
     ops: Set<string>,
     inviteOnly: boolean,
+    removeFromRooms: (user: UserRecord) => Promise<void>,
   ) {
     this.#state = state;
     this.#store = store;
     this.#ops = ops;
     this.#inviteOnly = inviteOnly;
+    this.#removeFromRooms = removeFromRooms;
+  }
+
+  /** The keys a sanction on this user is recorded under: fingerprint and identity key. */
+  #sanctionKeys(fp: string, idKey: Uint8Array): string[] {
+    return [fp, `id:${toHex(idKey)}`];
+  }
+
+  async #activeSanction(
+    fp: string,
+    idKey: Uint8Array,
+    kind: "ban" | "mute",
+    now: number,
+  ): Promise<Sanction | null> {
+    for (const key of this.#sanctionKeys(fp, idKey)) {
+      const found = active(await this.#store.getSanction(key, kind), now);
+      if (found) return found;
+    }
+    return null;
   }
 
   /** True for operators' keys. */
@@ -129,10 +152,11 @@ export class Moderation {
   /** Why a key may not log in (banned; not invited), or null. */
   async admissionProblem(
     fp: string,
+    idKey: Uint8Array,
     invited = false,
     now = Date.now(),
   ): Promise<AuthError | null> {
-    const ban = active(await this.#store.getSanction(fp, "ban"), now);
+    const ban = await this.#activeSanction(fp, idKey, "ban", now);
     if (ban) {
       return new AuthError(
         "banned",
@@ -154,9 +178,16 @@ export class Moderation {
   }
 
   /** The mute on this key, if one is in force. */
-  async muteOf(fp: string, now = Date.now()): Promise<Sanction | null> {
+  async muteOf(
+    session: HubSession,
+    now = Date.now(),
+  ): Promise<Sanction | null> {
+    const fp = session.fingerprint;
     if (!this.#mutes.has(fp)) {
-      this.#mutes.set(fp, await this.#store.getSanction(fp, "mute"));
+      this.#mutes.set(
+        fp,
+        await this.#activeSanction(fp, session.user.idKey, "mute", now),
+      );
     }
     return active(this.#mutes.get(fp) ?? null, now);
   }
@@ -222,16 +253,26 @@ export class Moderation {
     }
     const target = await this.#target(frame.user!);
     const fp = await userFingerprint(target);
+    const keys = this.#sanctionKeys(fp, target.idKey);
+    const online = (this.#state.online.get(target.userKey)?.size ?? 0) > 0;
+    const because = reason ? `: ${reason}` : "";
+    this.#state.options.log(
+      `moderation: ${by} ${frame.action} ${target.name}${span}${because}`,
+    );
     switch (frame.action) {
       case "kick":
-        this.#announce(
-          target,
-          `${target.name} was kicked by ${by}${reason ? `: ${reason}` : ""}`,
-        );
+        if (!online) {
+          this.#tell(
+            session,
+            `${target.name} is not connected; nothing to kick`,
+          );
+          return;
+        }
+        this.#announce(target, `${target.name} was kicked by ${by}${because}`);
         this.#disconnect(
           target,
           "kicked",
-          `you were kicked by ${by}${reason ? `: ${reason}` : ""}`,
+          `you were kicked by ${by}${because}`,
         );
         this.#tell(session, `kicked ${target.name}`);
         return;
@@ -244,31 +285,33 @@ export class Moderation {
           by,
           createdAt: now,
         };
-        await this.#store.setSanction(ban);
+        for (const key of keys) {
+          await this.#store.setSanction({ ...ban, fingerprint: key });
+        }
         this.#announce(
           target,
-          `${target.name} was banned by ${by}${span}${
-            reason ? `: ${reason}` : ""
-          }`,
+          `${target.name} was banned by ${by}${span}${because}`,
         );
         this.#disconnect(
           target,
           "banned",
-          `you were banned by ${by} ${until(ban)}${
-            reason ? `: ${reason}` : ""
-          }`,
+          `you were banned by ${by} ${until(ban)}${because}`,
         );
+        await this.#removeFromRooms(target);
         this.#tell(session, `banned ${target.name} ${until(ban)}`);
         return;
       }
-      case "unban":
+      case "unban": {
+        let lifted = false;
+        for (const key of keys) {
+          lifted = await this.#store.removeSanction(key, "ban") || lifted;
+        }
         this.#tell(
           session,
-          await this.#store.removeSanction(fp, "ban")
-            ? `unbanned ${target.name}`
-            : `${target.name} was not banned`,
+          lifted ? `unbanned ${target.name}` : `${target.name} was not banned`,
         );
         return;
+      }
       case "mute": {
         const mute: Sanction = {
           fingerprint: fp,
@@ -278,16 +321,21 @@ export class Moderation {
           by,
           createdAt: now,
         };
-        await this.#store.setSanction(mute);
+        for (const key of keys) {
+          await this.#store.setSanction({ ...mute, fingerprint: key });
+        }
         this.#mutes.set(fp, mute);
         for (const s of this.#state.online.get(target.userKey) ?? []) {
-          this.#tell(s, `you were muted by ${by} ${until(mute)}`);
+          this.#tell(s, `you were muted by ${by} ${until(mute)}${because}`);
         }
         this.#tell(session, `muted ${target.name} ${until(mute)}`);
         return;
       }
       case "unmute": {
-        const lifted = await this.#store.removeSanction(fp, "mute");
+        let lifted = false;
+        for (const key of keys) {
+          lifted = await this.#store.removeSanction(key, "mute") || lifted;
+        }
         this.#mutes.delete(fp);
         for (const s of this.#state.online.get(target.userKey) ?? []) {
           this.#tell(s, `${by} lifted your mute`);

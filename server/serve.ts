@@ -155,6 +155,7 @@ export async function startServer(
   const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"));
   const hub = await ChatHub.open(store, {
     maxTextBytes: config.maxTextBytes,
+    maxQueueBytes: config.maxQueueBytes,
     rateBurst: config.rateBurst,
     ratePerSecond: config.ratePerSecond,
     ops,
@@ -239,6 +240,7 @@ export async function startServer(
     const done = serveConnection(framed, hub, sessionOptions, {
       ip,
       heard: () => tracker.heard(tracked),
+      acceptedAt: conn.acceptedAt,
     }).finally(() => tracker.remove(tracked));
     running.add(done);
     done.finally(() => running.delete(done));

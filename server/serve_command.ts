@@ -39,6 +39,9 @@ export const SERVE_OPTIONS = {
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
+/** The largest --max-frame-bytes: what every client can still read. */
+const MAX_FRAME_BYTES_FLAG = 1024 * 1024;
+
 /** A flag with a bad value: exit code 2. */
 function usage(message: string): Error {
   return Object.assign(new Error(message), { usage: true });
@@ -141,6 +144,13 @@ export function configFromFlags(values: Values): ServerConfig {
   if (config.maxTextBytes * 2 + 1024 > config.maxFrameBytes) {
     throw usage(
       "--max-frame-bytes must be at least twice --max-text-bytes plus 1 KiB",
+    );
+  }
+  // clients read frames up to CLIENT_MAX_FRAME_BYTES; a bigger limit would
+  // let the server relay messages no client can read
+  if (config.maxFrameBytes > MAX_FRAME_BYTES_FLAG) {
+    throw usage(
+      `--max-frame-bytes may be at most ${MAX_FRAME_BYTES_FLAG} (1 MiB)`,
     );
   }
   return config;

@@ -31,7 +31,7 @@ export interface SessionOptions {
   maxFrameBytes: number;
   maxTextBytes: number;
   maxQueueBytes: number;
-  /** TLS handshake + login must finish within this many ms. */
+  /** TLS handshake + login must finish within this many ms of accepting. */
   loginTimeoutMs: number;
   log: (line: string) => void;
   /** If set, every received frame body is passed here (debug tracing). */
@@ -46,6 +46,8 @@ export interface ConnectionHooks {
   ip: string;
   /** Called for every frame received (the peer is alive). */
   heard(): void;
+  /** When the TCP connection was accepted (ms since epoch). */
+  acceptedAt: number;
 }
 
 /** Serve one accepted (handshaken) TLS connection until it closes. Never throws. */
@@ -58,9 +60,10 @@ export async function serveConnection(
   const sessionId = crypto.randomUUID();
   const nonce = crypto.getRandomValues(new Uint8Array(32));
   let session: HubSession | null = null;
+  // One deadline from accept: the handshake's time counts against the login.
   const loginTimer = setTimeout(() => {
     if (!session) framed.close();
-  }, options.loginTimeoutMs);
+  }, Math.max(0, options.loginTimeoutMs - (Date.now() - hooks.acceptedAt)));
   const send = (frame: ServerFrame) => framed.send(frameBytes(frame));
   try {
     send({
@@ -74,6 +77,9 @@ export async function serveConnection(
     let nonceUsed = false;
     for await (const body of framed.bodies()) {
       hooks.heard();
+      // Backpressure: while this peer's own answers pile up, stop reading
+      // from it (a peer that never reads is dropped by the write deadline).
+      if (framed.queuedBytes > options.maxQueueBytes / 2) await framed.drain();
       options.traceFrame?.(body);
       let frame;
       try {
@@ -237,6 +243,8 @@ async function checkLogin(
     nonce,
     uid: frame.uid,
     user: frame.user,
+    idKey,
+    encKey,
   });
   if (!ok) throw new AuthError("auth_failed", "login signature is not valid");
   // Admission is decided on the key before the name is claimed, so a key
@@ -251,6 +259,7 @@ async function checkLogin(
   try {
     const problem = await moderation.admissionProblem(
       fingerprint,
+      idKey,
       giveBack !== null,
     );
     if (problem) throw problem;

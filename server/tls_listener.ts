@@ -11,12 +11,17 @@ import tls from "node:tls";
 import type { Socket } from "node:net";
 import type { ByteStream } from "../shared/framed_connection.ts";
 
+/** Connections in their handshake at once, from all addresses together. */
+const MAX_HANDSHAKES = 2048;
+
 /** Above this many unread bytes a connection stops reading from the socket. */
 const READ_HIGH_WATER = 256 * 1024;
 
 /** One accepted, handshaken TLS connection. */
 export class TlsByteStream implements ByteStream {
   readonly remoteAddress: string;
+  /** When the TCP connection was accepted (ms since epoch), before its handshake. */
+  readonly acceptedAt: number;
   #socket: tls.TLSSocket;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
@@ -24,8 +29,9 @@ export class TlsByteStream implements ByteStream {
   #wake: (() => void) | null = null;
 
   /** Wrap a handshaken socket (Nagle off). */
-  constructor(socket: tls.TLSSocket) {
+  constructor(socket: tls.TLSSocket, acceptedAt = Date.now()) {
     this.#socket = socket;
+    this.acceptedAt = acceptedAt;
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? "unknown");
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => {
@@ -115,7 +121,7 @@ export class TlsListener {
   #closed = false;
   #handshaking = new Map<string, number>();
   /** `ip:port` of connections still in their handshake → their address and socket. */
-  #pending = new Map<string, { ip: string; raw: Socket }>();
+  #pending = new Map<string, { ip: string; raw: Socket; at: number }>();
   #address: { hostname: string; port: number } = { hostname: "", port: 0 };
   #fullyClosed = Promise.withResolvers<void>();
 
@@ -168,13 +174,16 @@ export class TlsListener {
   #onRaw(raw: Socket, options: TlsListenOptions): void {
     const ip = normalizeAddress(raw.remoteAddress ?? "unknown");
     const pending = (this.#handshaking.get(ip) ?? 0) + 1;
-    if (pending > options.maxHandshakesPerIp || this.#closed) {
+    if (
+      pending > options.maxHandshakesPerIp ||
+      this.#pending.size >= MAX_HANDSHAKES || this.#closed
+    ) {
       raw.destroy(); // too many half-open handshakes from one address
       return;
     }
     this.#handshaking.set(ip, pending);
     const key = `${ip}:${raw.remotePort}`;
-    this.#pending.set(key, { ip, raw });
+    this.#pending.set(key, { ip, raw, at: Date.now() });
     raw.once("close", () => this.#handshakeEnded(key));
   }
 
@@ -189,16 +198,16 @@ export class TlsListener {
   }
 
   #onSecure(socket: tls.TLSSocket): void {
-    this.#handshakeEnded(
-      `${
-        normalizeAddress(socket.remoteAddress ?? "unknown")
-      }:${socket.remotePort}`,
-    );
+    const key = `${
+      normalizeAddress(socket.remoteAddress ?? "unknown")
+    }:${socket.remotePort}`;
+    const acceptedAt = this.#pending.get(key)?.at ?? Date.now();
+    this.#handshakeEnded(key);
     if (this.#closed) {
       socket.destroy();
       return;
     }
-    const conn = new TlsByteStream(socket);
+    const conn = new TlsByteStream(socket, acceptedAt);
     const waiter = this.#waiters.shift();
     if (waiter) waiter(conn);
     else this.#queue.push(conn);

@@ -1,8 +1,9 @@
 /**
- * A byte stream (a TLS connection) seen as frames: reads are split into frame bodies, and
- * writes are queued, bounded in bytes, and coalesced so that every frame
- * produced in one event-loop turn goes out in a single TLS write (Deno's
- * TlsConn has no setNoDelay, so many small writes would wait on Nagle).
+ * A byte stream (a TLS connection) seen as frames: reads are split into
+ * frame bodies, and writes are queued, bounded in bytes, raced against a
+ * write deadline, and coalesced so that every frame produced in one
+ * event-loop turn goes out in a single write (fewer TLS records; on the
+ * client, whose Deno TlsConn has no setNoDelay, fewer writes waiting on Nagle).
  * @module
  */
 import { FrameDecoder } from "./codec.ts";

@@ -324,6 +324,8 @@ export async function loginFrame(
     nonce: fromBase64Url(hello.nonce),
     uid: identity.uid,
     user: identity.user,
+    idKey: identity.idKey,
+    encKey: identity.encKey,
   });
   if (options.forge) sig[0]! ^= 1;
   return {

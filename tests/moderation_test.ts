@@ -120,6 +120,11 @@ Deno.test("a ban is by key, survives a server restart, and /unban lets the user 
     await alice.send("/ban bob 2h flooding");
     await sawSystem(alice, /banned bob until/);
     await sawError(bob, /you were banned by alice/);
+    // the ban ends bob's memberships: the roster changes, keys rotate
+    await alice.waitFor(
+      (e) => e.type === "leave" && e.user === "bob",
+      "bob leaving general",
+    );
     assertEquals(await bob.end(), 1);
     assertIncludes(
       bob.stderr.items.join("\n") + JSON.stringify(bob.events.items),
@@ -143,6 +148,33 @@ Deno.test("a ban is by key, survives a server restart, and /unban lets the user 
       "you are banned from this server until",
     );
     assertIncludes(refused.stderr.items.join("\n"), "flooding");
+
+    // the same keys under another name are banned too
+    const keys = JSON.parse(
+      await Deno.readTextFile(join(bob.configHome, "chat", "keys", "bob.json")),
+    );
+    const otherHome = join(dir, "home-robert");
+    await Deno.mkdir(join(otherHome, "chat", "keys"), {
+      recursive: true,
+      mode: 0o700,
+    });
+    const robertKeys = join(otherHome, "chat", "keys", "robert.json");
+    await Deno.writeTextFile(
+      robertKeys,
+      JSON.stringify({ ...keys, user: "robert" }),
+      {
+        mode: 0o600,
+      },
+    );
+    const robert = ClientProcess.start(server, "robert", {
+      configHome: otherHome,
+    });
+    clients.push(robert);
+    assertEquals(await robert.end(), 1);
+    assertIncludes(
+      robert.stderr.items.join("\n"),
+      "you are banned from this server",
+    );
 
     const alice2 = await ClientProcess.ready(server, "alice", {
       configHome: aliceHome,

@@ -1,6 +1,8 @@
 /**
  * The login proof: the client signs the server's single-use challenge with
- * its identity key, bound to the server name it connected to and the session.
+ * its identity key, bound to the server name it connected to, the session,
+ * and both public keys it registers (so no one can pair its identity key
+ * with another encryption key).
  * @module
  */
 import { canonicalEncode, LABELS } from "../canonical.ts";
@@ -14,6 +16,10 @@ export interface LoginChallenge {
   nonce: Uint8Array;
   uid: string;
   user: string;
+  /** The Ed25519 public key (raw) the name is claimed with. */
+  idKey: Uint8Array;
+  /** The RSA-OAEP public key (SPKI) the name is claimed with. */
+  encKey: Uint8Array;
 }
 
 function loginBytes(c: LoginChallenge): Uint8Array<ArrayBuffer> {
@@ -23,6 +29,8 @@ function loginBytes(c: LoginChallenge): Uint8Array<ArrayBuffer> {
     c.nonce,
     c.uid,
     userKey(c.user),
+    c.idKey,
+    c.encKey,
   ]);
 }
 

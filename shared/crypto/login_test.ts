@@ -17,6 +17,8 @@ const challenge: LoginChallenge = {
   nonce: new Uint8Array(32).fill(7),
   uid: "0f8fad5b-d9cb-469f-a165-70867728950e",
   user: "alice",
+  idKey: new Uint8Array(32).fill(1),
+  encKey: new Uint8Array(400).fill(2),
 };
 
 Deno.test("a signed login verifies against the same challenge", async () => {
@@ -40,6 +42,8 @@ Deno.test("a login signature fails if the server, session, nonce, uid or user di
     ["nonce length", { ...challenge, nonce: challenge.nonce.subarray(0, 31) }],
     ["uid", { ...challenge, uid: "0f8fad5b-d9cb-469f-a165-70867728950f" }],
     ["user", { ...challenge, user: "alice2" }],
+    ["identity key", { ...challenge, idKey: new Uint8Array(32).fill(9) }],
+    ["encryption key", { ...challenge, encKey: new Uint8Array(400).fill(9) }],
   ];
   for (const [what, other] of changed) {
     assert(!await verifyLogin(alice.publicKey, sig, other), what);
