@@ -1,7 +1,7 @@
 import { type ParsedInput, parseInput } from "./commands.ts";
 import { roomNameProblem, usernameProblem } from "../shared/names.ts";
 import fc from "fast-check";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 
 const SIXTY = "123456789012345678901234567890123456789012345678901234567890";
 const GROUPED = SIXTY.match(/.{5}/g)!.join(" ");

@@ -6,7 +6,7 @@ import {
   roomLabel,
   sanitizeForTerminal,
 } from "./render.ts";
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { assert, assertEquals, assertMatch } from "../shared/_test_assert.ts";
 
 const PLAIN: RenderOptions = {
   color: false,

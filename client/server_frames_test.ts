@@ -1,6 +1,6 @@
 import type { RawFrame } from "../shared/codec.ts";
 import { serverFrameProblem } from "./server_frames.ts";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 
 const ID = "0b7e9c4a-3f1d-4c2e-9a8b-1d2e3f4a5b6c";
 const MEMBER = {

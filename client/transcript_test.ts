@@ -4,7 +4,7 @@ import {
   Transcript,
   type TranscriptEntry,
 } from "./transcript.ts";
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { assert, assertEquals, assertMatch } from "../shared/_test_assert.ts";
 
 function entry(
   seq: number,

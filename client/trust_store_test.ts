@@ -5,7 +5,7 @@ import {
   assertEquals,
   assertIncludes,
   assertRejects,
-} from "./_assert.ts";
+} from "../shared/_test_assert.ts";
 
 const POSIX = Deno.build.os !== "windows";
 

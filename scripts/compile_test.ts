@@ -4,7 +4,11 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { assert, assertEquals, assertIncludes } from "../tests/_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import { compileArgs } from "./compile.ts";
 import { PERMISSION_FLAGS } from "./permissions.ts";
 import { VERSION } from "../version.ts";

@@ -1,6 +1,6 @@
 /**
- * Tiny assertion helpers for the unit tests in `shared/` (JSR and `@std` are
- * not reachable here). Test-only: nothing outside `*_test.ts` imports this.
+ * The one set of assertion helpers for every test in the project (JSR and
+ * `@std` are not reachable here). Test-only: nothing but tests imports this.
  * @module
  */
 
@@ -171,4 +171,26 @@ export function hex(text: string): Uint8Array<ArrayBuffer> {
     out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   }
   return out;
+}
+
+/** Throw unless `text` contains `part`. */
+export function assertIncludes(text: string, part: string, message = ""): void {
+  if (!text.includes(part)) {
+    throw new Error(
+      `${message ? message + "\n" : ""}expected to find ${
+        JSON.stringify(part)
+      } in:\n${text}`,
+    );
+  }
+}
+
+/** Throw unless `text` matches `pattern`. */
+export function assertMatch(text: string, pattern: RegExp, message = ""): void {
+  if (!pattern.test(text)) {
+    throw new Error(
+      `${message ? message + "\n" : ""}${
+        JSON.stringify(text)
+      } does not match ${pattern}`,
+    );
+  }
 }

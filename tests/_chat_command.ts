@@ -9,7 +9,11 @@
  * @module
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import { VERSION } from "../version.ts";
 
 /** How to start `chat`: `command` followed by `args`, then chat's own arguments. */

@@ -1,7 +1,11 @@
 /**
  * The command line: help, version, usage errors and exit codes.
  */
-import { assert, assertEquals, assertIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import { runChat } from "./_harness.ts";
 import { VERSION } from "../version.ts";
 

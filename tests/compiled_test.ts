@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { runCoreScenario } from "./_chat_command.ts";
 import { ENV_VARIABLES } from "../scripts/permissions.ts";
 

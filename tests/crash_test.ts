@@ -6,7 +6,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess, WAIT_MS } from "./_harness.ts";
 
 /** A small seeded PRNG (mulberry32), so a failing run can be repeated. */

@@ -5,7 +5,11 @@
  * restart.
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
 
 async function run(

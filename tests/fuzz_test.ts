@@ -53,7 +53,7 @@ import {
   type ServerConfig,
   startServer,
 } from "../server/serve.ts";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 
 function seedFromEnv(fallback: number): number {
   try {

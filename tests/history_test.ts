@@ -4,7 +4,11 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { assert, assertEquals, assertIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
 
 function messageTexts(client: ClientProcess, history?: boolean): string[] {

@@ -3,7 +3,11 @@
  * and what happens when someone's key changes.
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, runChat, ServerProcess } from "./_harness.ts";
 
 Deno.test("a second key claiming an existing name is refused and the client exits 1", async () => {

@@ -4,7 +4,11 @@
  * expiry, invite-only admission, and `chat join --user NAME` alone afterwards.
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, runChat, ServerProcess } from "./_harness.ts";
 
 /** Run `chat invite` next to `server`; return the code from the printed line. */

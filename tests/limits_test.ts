@@ -6,7 +6,7 @@
  * count in /proc) with a deadline; time bounds appear only where the limit
  * itself is a time.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 import {
   cleanup,
   type ClientEvent,

@@ -3,7 +3,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
 import { importIdentity } from "../shared/crypto/identity.ts";
 import { unwrapSenderKey } from "../shared/crypto/sender_key.ts";

@@ -4,7 +4,11 @@
  * admits allowed keys; everyone can /ignore locally.
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, runChat, ServerProcess } from "./_harness.ts";
 
 /** Create `user`'s keys in `home` and return the fingerprint `chat id` prints. */

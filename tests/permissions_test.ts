@@ -6,7 +6,11 @@
  * not use.
  */
 import { join } from "node:path";
-import { assert, assertEquals, assertIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+} from "../shared/_test_assert.ts";
 import {
   type ChatLauncher,
   runCoreScenario,

@@ -3,7 +3,7 @@
  * message and DM) appears nowhere in what the server received, stored or logged.
  */
 import { join } from "node:path";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
 import { toBase64Url } from "../shared/bytes.ts";
 

@@ -3,7 +3,7 @@
  * arrives exactly once; whatever was typed while disconnected is sent
  * exactly once.
  */
-import { assertEquals } from "./_assert.ts";
+import { assertEquals } from "../shared/_test_assert.ts";
 import {
   cleanup,
   type ClientEvent,

@@ -4,7 +4,7 @@
  * with `capture-pane`, while real JSON clients talk to it over real TLS.
  */
 import { join } from "node:path";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
 import { frame, TmuxSession } from "./_tmux.ts";
 

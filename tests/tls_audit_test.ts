@@ -4,7 +4,7 @@
  * key exchange, no compression, and nmap must grade everything A. Needs the
  * Debian package `nmap` (`.ci/run` installs it); without it the test fails.
  */
-import { assert } from "./_assert.ts";
+import { assert } from "../shared/_test_assert.ts";
 import { cleanup, ServerProcess } from "./_harness.ts";
 
 /** Give up on the scan after this long (a local scan takes under a second). */

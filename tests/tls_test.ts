@@ -3,7 +3,7 @@
  * error, and there is no flag to skip verification.
  */
 import { join } from "node:path";
-import { assertEquals, assertIncludes } from "./_assert.ts";
+import { assertEquals, assertIncludes } from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, runChat, ServerProcess } from "./_harness.ts";
 import { ensureLocalCertificates } from "../server/local_ca.ts";
 
