@@ -1,0 +1,193 @@
+/**
+ * Client-side crypto costs, in process, with shared/crypto exactly as the
+ * client uses it: sealing + encoding a message frame (send), decoding +
+ * verifying + decrypting one (receive), unwrapping a sender key, and a
+ * sender-key rotation (new key, RSA-OAEP wrap + Ed25519 signature per
+ * member, keys frame encoded) at several room sizes. CPU time is the whole
+ * process's (all threads: WebCrypto may use a thread pool), wall time is
+ * what the user waits.
+ * @module
+ */
+import process from "node:process";
+import { decodeFrameBody, encodeFrame } from "../shared/codec.ts";
+import { fromBase64Url, toBase64Url } from "../shared/bytes.ts";
+import {
+  importEncryptKey,
+  importVerifyKey,
+} from "../shared/crypto/identity.ts";
+import {
+  newSenderKey,
+  type SenderKey,
+  unwrapSenderKey,
+  wrapSenderKey,
+} from "../shared/crypto/sender_key.ts";
+import {
+  decodeBody,
+  encodeBody,
+  openMessage,
+  sealMessage,
+} from "../shared/crypto/envelope.ts";
+import type { KeyWrap } from "../shared/protocol.ts";
+import { now } from "./clock.ts";
+import { loadIdentities } from "./identities.ts";
+import { stampedText } from "./payload.ts";
+import { median } from "./stats.ts";
+
+/** What to measure. */
+export interface CryptoPlan {
+  messages: number;
+  payloadBytes: number;
+  rotationSizes: number[];
+  rotationRepeats: number;
+}
+
+/** Per-operation costs in ms (medians over repeats for rotations). */
+export interface CryptoResult {
+  sendMs: number;
+  sendCpuMs: number;
+  receiveMs: number;
+  receiveCpuMs: number;
+  unwrapMs: number;
+  rotationMs: Record<string, number>;
+  rotationCpuMs: Record<string, number>;
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function timed(work: () => Promise<void>): Promise<[number, number]> {
+  const [w0, c0] = [now(), cpuMs()];
+  await work();
+  return [now() - w0, cpuMs() - c0];
+}
+
+/** Run the microbenchmarks with identities 0 (sender) and 1 (receiver). */
+export async function runCryptoMicro(plan: CryptoPlan): Promise<CryptoResult> {
+  const { rsa, users } = await loadIdentities([0, 1]);
+  const alice = users.get(0)!, bob = users.get(1)!;
+  const aliceVerify = await importVerifyKey(alice.idKey);
+  const room = "bench";
+  const key = newSenderKey(room, alice.user, 1);
+  const frames: Uint8Array[] = [];
+  let counter = 0;
+  const sendOne = async () => {
+    const header = {
+      room,
+      sender: alice.user,
+      epoch: key.epoch,
+      counter: counter++,
+      ts: Date.now(),
+    };
+    const text = stampedText(now(), plan.payloadBytes);
+    const sealed = await sealMessage(
+      key,
+      header,
+      encodeBody({ kind: "text", text }),
+      alice.signingKey,
+    );
+    // what the server relays: the client's fields plus from and seq
+    frames.push(encodeFrame({
+      t: "msg",
+      room,
+      from: alice.user,
+      seq: counter,
+      id: crypto.randomUUID(),
+      epoch: header.epoch,
+      counter: header.counter,
+      ts: header.ts,
+      iv: toBase64Url(sealed.iv),
+      ct: toBase64Url(sealed.ct),
+      sig: toBase64Url(sealed.sig),
+    }));
+  };
+  for (let i = 0; i < 50; i++) await sendOne(); // warm up the JIT
+  frames.length = 0;
+  const [sendWall, sendCpu] = await timed(async () => {
+    for (let i = 0; i < plan.messages; i++) await sendOne();
+  });
+  // the receiver's copy of the key, as unwrapped (no cached HKDF key yet)
+  const receiverKey: SenderKey = { ...key };
+  delete receiverKey.hkdf;
+  const [receiveWall, receiveCpu] = await timed(async () => {
+    for (const bytes of frames) {
+      const f = decodeFrameBody(bytes.subarray(4)) as unknown as {
+        room: string;
+        from: string;
+        epoch: number;
+        counter: number;
+        ts: number;
+        iv: string;
+        ct: string;
+        sig: string;
+      };
+      const plain = await openMessage(receiverKey, {
+        room: f.room,
+        sender: f.from,
+        epoch: f.epoch,
+        counter: f.counter,
+        ts: f.ts,
+      }, {
+        iv: fromBase64Url(f.iv),
+        ct: fromBase64Url(f.ct),
+        sig: fromBase64Url(f.sig),
+      }, aliceVerify);
+      decodeBody(plain);
+    }
+  });
+
+  const rotate = async (encryptKeys: CryptoKey[]) => {
+    const k = newSenderKey(room, alice.user, 2);
+    const wraps: KeyWrap[] = await Promise.all(
+      encryptKeys.map((encryptKey, i) =>
+        wrapSenderKey(k, 7, { user: `bench${i}`, encryptKey }, alice.signingKey)
+      ),
+    );
+    encodeFrame({ t: "keys", room, epoch: k.epoch, roster: 7, wraps });
+    return wraps;
+  };
+  const rotationMs: Record<string, number> = {};
+  const rotationCpuMs: Record<string, number> = {};
+  const keysFor = async (n: number) => {
+    const keys: CryptoKey[] = [];
+    for (let i = 0; i < n; i++) keys.push(await importEncryptKey(rsa.spki));
+    return keys;
+  };
+  await rotate(await keysFor(10)); // warm up
+  for (const size of plan.rotationSizes) {
+    const keys = await keysFor(size);
+    const walls: number[] = [], cpus: number[] = [];
+    for (let r = 0; r < plan.rotationRepeats; r++) {
+      const [w, c] = await timed(async () => void await rotate(keys));
+      walls.push(w);
+      cpus.push(c);
+    }
+    rotationMs[String(size)] = median(walls);
+    rotationCpuMs[String(size)] = median(cpus);
+  }
+
+  // one unwrap per sender-epoch on the receiving side (bob is "bench1")
+  const wraps = await rotate(await keysFor(2));
+  const wrap = wraps[1]!;
+  const unwraps: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const [w] = await timed(async () => {
+      await unwrapSenderKey(
+        { room, from: alice.user, epoch: 2, roster: 7, ...wrap },
+        { user: bob.user, decryptKey: rsa.decryptKey },
+        aliceVerify,
+      );
+    });
+    unwraps.push(w);
+  }
+  return {
+    sendMs: sendWall / plan.messages,
+    sendCpuMs: sendCpu / plan.messages,
+    receiveMs: receiveWall / plan.messages,
+    receiveCpuMs: receiveCpu / plan.messages,
+    unwrapMs: median(unwraps),
+    rotationMs,
+    rotationCpuMs,
+  };
+}

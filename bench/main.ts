@@ -1,0 +1,266 @@
+/**
+ * `deno task bench`: the load generator and benchmark report for `chat`.
+ * Runs each scenario against a real `chat serve` subprocess and against
+ * the bare relay in the same run, then the client crypto microbenchmarks,
+ * prints markdown tables on stdout (progress on stderr) and writes the
+ * full report as JSON with --json. See bench/README.md.
+ * @module
+ */
+import { join } from "node:path";
+import { encodeFrame } from "../shared/codec.ts";
+import { ensureLocalCertificates } from "../server/local_ca.ts";
+import { CpuProfiler, freePort, type ProfileSummary } from "./cpu_profile.ts";
+import { runCryptoMicro } from "./crypto_micro.ts";
+import { ensureIdentities } from "./identities.ts";
+import { runIdle } from "./idle_scenario.ts";
+import { runLoad } from "./load_scenario.ts";
+import { sleep } from "./clock.ts";
+import { machinePercent, machineSample } from "./proc_stats.ts";
+import { type BenchPlan, parseBenchArgs, USAGE } from "./options.ts";
+import {
+  type BenchReport,
+  type IdleEntry,
+  idleRatio,
+  judgeTargets,
+  type LoadEntry,
+  loadRatio,
+  renderReport,
+} from "./report.ts";
+import {
+  startChatServer,
+  startRelay,
+  type TargetProcess,
+} from "./server_process.ts";
+
+const log = (line: string) => console.error(line);
+
+/** Bytes of the `msg` frame the chat server relays for a text of `payload` bytes. */
+function relayedFrameBytes(payload: number): number {
+  return encodeFrame({
+    t: "msg",
+    room: "bench",
+    from: "bench123",
+    seq: 12345,
+    id: crypto.randomUUID(),
+    epoch: 2,
+    counter: 1234,
+    ts: Date.now(),
+    iv: "A".repeat(16),
+    ct: "A".repeat(Math.ceil(((payload + 17) * 4) / 3)),
+    sig: "A".repeat(86),
+  }).length;
+}
+
+async function startTarget(
+  kind: "chat" | "relay",
+  dir: string,
+  plan: BenchPlan,
+  profile: boolean,
+): Promise<{ target: TargetProcess; profiler: CpuProfiler | null }> {
+  if (kind === "relay") {
+    return { target: await startRelay(dir), profiler: null };
+  }
+  const inspect = profile ? [`--inspect=127.0.0.1:${freePort()}`] : [];
+  const target = await startChatServer({
+    dir,
+    extraArgs: plan.serverArgs,
+    denoArgs: inspect,
+  });
+  if (!profile) return { target, profiler: null };
+  const url = /ws:\/\/\S+/.exec(target.tail())?.[0];
+  if (!url) throw new Error(`no inspector URL in:\n${target.tail()}`);
+  return { target, profiler: await CpuProfiler.attach(url) };
+}
+
+/** The commit measured, and whether product code differs from it. */
+async function sourceVersion(): Promise<{ commit: string; dirty: boolean }> {
+  const git = async (...args: string[]) => {
+    try {
+      const out = await new Deno.Command("git", {
+        args,
+        cwd: new URL("..", import.meta.url).pathname,
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return new TextDecoder().decode(out.stdout).trim();
+    } catch {
+      return "";
+    }
+  };
+  const commit = await git("rev-parse", "--short", "HEAD");
+  const dirty = await git(
+    "status",
+    "--porcelain",
+    "--",
+    "main.ts",
+    "server",
+    "shared",
+    "client",
+  );
+  return { commit: commit || "unknown", dirty: dirty.length > 0 };
+}
+
+/** Machine CPU (% of one core) busy over `ms` before we start anything. */
+async function backgroundLoad(ms: number): Promise<number> {
+  const a = machineSample();
+  await sleep(ms);
+  return machinePercent(a, machineSample());
+}
+
+async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
+  const backgroundCpuPct = await backgroundLoad(1000);
+  if (backgroundCpuPct > 20) {
+    log(
+      `warning: the machine is already ${
+        backgroundCpuPct.toFixed(0)
+      }% busy (other processes): numbers will be disturbed`,
+    );
+  }
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const needed = Math.max(
+    2,
+    ...plan.loads.map((l) => l.members),
+    ...plan.idle.map((i) => i.connections),
+  );
+  const generated = await ensureIdentities(needed);
+  if (generated > 0) {
+    log(`generated identities in ${(generated / 1000).toFixed(1)} s (cached)`);
+  }
+  const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
+  const profiles: ProfileSummary[] = [];
+  const failures: string[] = [];
+  /** Start a target, run `work` on it, stop it; a failure is recorded, not thrown. */
+  const onTarget = async <T>(
+    kind: "chat" | "relay",
+    label: string,
+    work: (target: TargetProcess, profiler: CpuProfiler | null) => Promise<T>,
+  ): Promise<T | null> => {
+    let started: Awaited<ReturnType<typeof startTarget>> | null = null;
+    try {
+      started = await startTarget(kind, dir, plan, plan.profile);
+      return await work(started.target, started.profiler);
+    } catch (error) {
+      const message = `${label} on ${kind}: ${(error as Error).message}`;
+      failures.push(message);
+      log(`  ${kind}: FAILED: ${message.slice(0, 2000)}`);
+      return null;
+    } finally {
+      if (started?.profiler) profiles.push(...started.profiler.summaries);
+      started?.profiler?.close();
+      await started?.target.stop();
+    }
+  };
+  const loads: LoadEntry[] = [];
+  const idle: IdleEntry[] = [];
+  try {
+    await ensureLocalCertificates(join(dir, "certs"), ["127.0.0.1"]);
+    for (const sc of plan.loads) {
+      log(`load ${sc.name}`);
+      const entry: LoadEntry = {
+        scenario: sc,
+        chat: null,
+        relay: null,
+        ratio: null,
+      };
+      for (const kind of plan.targets) {
+        entry[kind] = await onTarget(
+          kind,
+          `load ${sc.name}`,
+          (t, p) => runLoad(sc, t, relayedFrameBytes(sc.payloadBytes), log, p),
+        );
+        const r = entry[kind];
+        if (r) {
+          log(
+            `  ${kind}: ${r.deliveredPerSec.toFixed(0)} deliveries/s, p99 ${
+              r.latencyMs.p99.toFixed(2)
+            } ms, CPU ${
+              r.serverCpuPct.toFixed(1)
+            }%, loss ${r.loss}, errors ${r.errors}`,
+          );
+        }
+      }
+      if (entry.chat && entry.relay) {
+        entry.ratio = loadRatio(entry.chat, entry.relay);
+      }
+      loads.push(entry);
+    }
+    for (const sc of plan.idle) {
+      log(`idle ${sc.connections}`);
+      const entry: IdleEntry = {
+        scenario: sc,
+        chat: null,
+        relay: null,
+        ratio: null,
+      };
+      for (const kind of plan.targets) {
+        entry[kind] = await onTarget(
+          kind,
+          `idle ${sc.connections}`,
+          (t, p) => runIdle(sc, t, log, p),
+        );
+      }
+      if (entry.chat && entry.relay) {
+        entry.ratio = idleRatio(entry.chat, entry.relay);
+      }
+      idle.push(entry);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  let crypto = null;
+  if (plan.crypto) {
+    log("client crypto");
+    crypto = await runCryptoMicro(plan.crypto);
+  }
+  return {
+    format: "chat-bench-v1",
+    startedAt,
+    seconds: (performance.now() - started) / 1000,
+    machine: {
+      cpus: navigator.hardwareConcurrency,
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      kernel: Deno.osRelease(),
+      backgroundCpuPct,
+    },
+    args,
+    source: await sourceVersion(),
+    quick: plan.quick,
+    loads,
+    idle,
+    crypto,
+    targets: judgeTargets(loads, idle, crypto),
+    profiles,
+    failures,
+  };
+}
+
+if (import.meta.main) {
+  let plan: BenchPlan | "help";
+  try {
+    plan = parseBenchArgs(Deno.args);
+  } catch (error) {
+    console.error(`bench: error: ${(error as Error).message}`);
+    console.error("bench: hint: deno task bench --help");
+    Deno.exit(2);
+  }
+  if (plan === "help") {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  try {
+    const report = await run(plan, Deno.args);
+    console.log(renderReport(report));
+    if (plan.jsonPath) {
+      await Deno.writeTextFile(
+        plan.jsonPath,
+        JSON.stringify(report, null, 2) + "\n",
+      );
+    }
+    if (report.failures.length > 0) Deno.exit(1);
+  } catch (error) {
+    console.error(`bench: error: ${(error as Error).stack ?? error}`);
+    Deno.exit(1);
+  }
+}

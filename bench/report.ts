@@ -1,0 +1,383 @@
+/**
+ * The report: results with ratios to the bare relay, the issue-5 targets
+ * judged met / not met / not measured, and markdown tables for stdout.
+ * @module
+ */
+import type { CryptoResult } from "./crypto_micro.ts";
+import type { ProfileSummary } from "./cpu_profile.ts";
+import type { IdleResult, IdleScenario } from "./idle_scenario.ts";
+import type { LoadResult, LoadScenario } from "./load_scenario.ts";
+import { round } from "./stats.ts";
+
+/** One load scenario's results on both targets. */
+export interface LoadEntry {
+  scenario: LoadScenario;
+  chat: LoadResult | null;
+  relay: LoadResult | null;
+  /** chat ÷ relay for each number that has a relay counterpart. */
+  ratio: Record<string, number> | null;
+}
+
+/** One idle scenario's results on both targets. */
+export interface IdleEntry {
+  scenario: IdleScenario;
+  chat: IdleResult | null;
+  relay: IdleResult | null;
+  ratio: Record<string, number> | null;
+}
+
+/** One issue-5 target. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** true met, false not met, null not measured in this run. */
+  met: boolean | null;
+}
+
+/** The whole run. */
+export interface BenchReport {
+  format: "chat-bench-v1";
+  startedAt: string;
+  seconds: number;
+  machine: {
+    cpus: number;
+    deno: string;
+    v8: string;
+    kernel: string;
+    /** Machine CPU (% of one core) used by other work in the second before the run. */
+    backgroundCpuPct: number;
+  };
+  args: string[];
+  /** The commit measured; dirty when server/, shared/, client/ or main.ts had changes. */
+  source: { commit: string; dirty: boolean };
+  quick: boolean;
+  loads: LoadEntry[];
+  idle: IdleEntry[];
+  crypto: CryptoResult | null;
+  targets: TargetCheck[];
+  profiles: ProfileSummary[];
+  /** Scenarios that could not be run to the end, and why. */
+  failures: string[];
+}
+
+const div = (a: number, b: number) => (b === 0 ? NaN : a / b);
+
+/** chat ÷ relay of the numbers the issue compares. */
+export function loadRatio(chat: LoadResult, relay: LoadResult) {
+  return {
+    deliveredPerSec: div(chat.deliveredPerSec, relay.deliveredPerSec),
+    latencyP50: div(chat.latencyMs.p50, relay.latencyMs.p50),
+    latencyP99: div(chat.latencyMs.p99, relay.latencyMs.p99),
+    latencyMax: div(chat.latencyMs.max, relay.latencyMs.max),
+    serverCpuPct: div(chat.serverCpuPct, relay.serverCpuPct),
+    serverRssKiB: div(chat.serverRssKiB, relay.serverRssKiB),
+  };
+}
+
+/** chat ÷ relay for idle capacity. */
+export function idleRatio(chat: IdleResult, relay: IdleResult) {
+  return {
+    rssPerConnectionKiB: div(
+      chat.rssPerConnectionKiB,
+      relay.rssPerConnectionKiB,
+    ),
+    loginsPerSec: div(chat.loginsPerSec, relay.loginsPerSec),
+    firstLoginsPerSec: div(chat.firstLoginsPerSec, relay.firstLoginsPerSec),
+  };
+}
+
+const f = (n: number | undefined, d = 1) =>
+  n === undefined || Number.isNaN(n) ? "n/a" : String(round(n, d));
+
+/** Judge the issue-5 targets from whatever this run measured. */
+export function judgeTargets(
+  loads: LoadEntry[],
+  idle: IdleEntry[],
+  crypto: CryptoResult | null,
+): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const check = (
+    target: string,
+    value: number | undefined,
+    measured: string,
+    ok: (v: number) => boolean,
+  ) =>
+    out.push({
+      target,
+      measured: value === undefined || Number.isNaN(value)
+        ? "not measured"
+        : measured,
+      met: value === undefined || Number.isNaN(value) ? null : ok(value),
+    });
+  const fixed = loads.find((l) =>
+    l.scenario.members === 500 && l.scenario.rate === 100
+  );
+  const asap = loads.find((l) =>
+    l.scenario.members === 500 && l.scenario.rate === null
+  );
+  check(
+    "500 members, 100 msgs/s: server CPU ≤ 30% of a core",
+    fixed?.chat?.serverCpuPct,
+    `${f(fixed?.chat?.serverCpuPct)}%`,
+    (v) => v <= 30,
+  );
+  check(
+    "… and ≤ 1.2× the bare relay's CPU (same run)",
+    fixed?.ratio?.serverCpuPct,
+    `${f(fixed?.ratio?.serverCpuPct, 2)}× (relay ${
+      f(fixed?.relay?.serverCpuPct)
+    }%)`,
+    (v) => v <= 1.2,
+  );
+  check(
+    "… p99 delivery ≤ 10 ms",
+    fixed?.chat?.latencyMs.p99,
+    `${f(fixed?.chat?.latencyMs.p99, 2)} ms`,
+    (v) => v <= 10,
+  );
+  check(
+    "saturation, 500 members: delivered/s ≥ 0.5× the relay's",
+    asap?.ratio?.deliveredPerSec,
+    `${f(asap?.ratio?.deliveredPerSec, 2)}× (${
+      f(asap?.chat?.deliveredPerSec, 0)
+    } vs ${f(asap?.relay?.deliveredPerSec, 0)}/s)`,
+    (v) => v >= 0.5,
+  );
+  check(
+    "… p99 ≤ 250 ms",
+    asap?.chat?.latencyMs.p99,
+    `${f(asap?.chat?.latencyMs.p99, 1)} ms`,
+    (v) => v <= 250,
+  );
+  check(
+    "… zero loss",
+    asap?.chat?.loss,
+    `${f(asap?.chat?.loss, 0)} lost of ${f(asap?.chat?.expected, 0)}`,
+    (v) => v === 0,
+  );
+  const big = idle.find((i) => i.scenario.connections >= 10_000);
+  check(
+    "10,000 concurrent logged-in TLS clients",
+    big?.chat?.connections,
+    `${f(big?.chat?.connections, 0)} held, ${f(big?.chat?.failed, 0)} failed`,
+    (v) => v >= 10_000 && big?.chat?.failed === 0,
+  );
+  check(
+    "≤ 40 KB RSS per idle logged-in connection",
+    big?.chat?.rssPerConnectionKiB,
+    `${f(big?.chat?.rssPerConnectionKiB)} kB (relay ${
+      f(big?.relay?.rssPerConnectionKiB)
+    })`,
+    (v) => v <= 40,
+  );
+  check(
+    "≥ 1,000 logins/s (returning users)",
+    big?.chat?.loginsPerSec,
+    `${f(big?.chat?.loginsPerSec, 0)}/s (relay TLS ${
+      f(big?.relay?.loginsPerSec, 0)
+    }/s)`,
+    (v) => v >= 1000,
+  );
+  check(
+    "≥ 1,000 logins/s (first login: registers the name)",
+    big?.chat?.firstLoginsPerSec,
+    `${f(big?.chat?.firstLoginsPerSec, 0)}/s`,
+    (v) => v >= 1000,
+  );
+  check(
+    "client ≤ 0.3 ms CPU per message sent",
+    crypto?.sendCpuMs,
+    `${f(crypto?.sendCpuMs, 3)} ms`,
+    (v) => v <= 0.3,
+  );
+  check(
+    "client ≤ 0.3 ms CPU per message received",
+    crypto?.receiveCpuMs,
+    `${f(crypto?.receiveCpuMs, 3)} ms`,
+    (v) => v <= 0.3,
+  );
+  check(
+    "sender-key rotation for 1,000 members ≤ 600 ms",
+    crypto?.rotationMs["1000"],
+    `${f(crypto?.rotationMs["1000"], 0)} ms`,
+    (v) => v <= 600,
+  );
+  return out;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length))
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [
+    line(head),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...rows.map(line),
+  ].join("\n");
+}
+
+function loadTable(e: LoadEntry): string {
+  const s = e.scenario;
+  const rows: [
+    string,
+    (r: LoadResult) => number,
+    number | undefined,
+    number,
+  ][] = [
+    ["delivered msgs/s", (r) => r.deliveredPerSec, e.ratio?.deliveredPerSec, 0],
+    ["sent msgs/s", (r) => r.sentPerSec, undefined, 1],
+    ["latency p50 ms", (r) => r.latencyMs.p50, e.ratio?.latencyP50, 2],
+    ["latency p99 ms", (r) => r.latencyMs.p99, e.ratio?.latencyP99, 2],
+    ["latency max ms", (r) => r.latencyMs.max, e.ratio?.latencyMax, 2],
+    ["errors", (r) => r.errors, undefined, 0],
+    ["loss (expected − counted)", (r) => r.loss, undefined, 0],
+    ["server CPU % of a core", (r) => r.serverCpuPct, e.ratio?.serverCpuPct, 1],
+    ["… of which kernel (syscalls)", (r) => r.serverSysCpuPct, undefined, 1],
+    ["server RSS kB", (r) => r.serverRssKiB, e.ratio?.serverRssKiB, 0],
+    [
+      "generator CPU % (max worker)",
+      (r) => Math.max(...r.generatorCpuPct),
+      undefined,
+      0,
+    ],
+    ["machine CPU % (of 200)", (r) => r.machineCpuPct, undefined, 0],
+    ["other processes CPU %", (r) => r.otherCpuPct, undefined, 0],
+    ["setup s (logins + joins)", (r) => r.setupSec, undefined, 1],
+  ];
+  const title = `### ${s.name}: ${s.members} members, ${s.senders} senders, ${
+    s.rate === null
+      ? `as fast as possible (window ${s.window})`
+      : `${s.rate} msgs/s offered${s.inPhase ? " in phase" : ""}`
+  }, ${
+    s.durationMs / 1000
+  } s, ${s.payloadBytes}-byte payload, ${s.workers} workers`;
+  const body = table(
+    ["", "chat", "relay", "chat/relay"],
+    rows.map(([name, get, ratio, d]) => [
+      name,
+      e.chat ? f(get(e.chat), d) : "-",
+      e.relay ? f(get(e.relay), d) : "-",
+      ratio === undefined ? "" : f(ratio, 2),
+    ]),
+  );
+  const limits = [e.chat, e.relay].filter((r) => r !== null).map((r) =>
+    `${r!.target} limited by: ${r!.limitedBy}`
+  ).join("; ");
+  return `${title}\n\n${body}\n\n${limits}`;
+}
+
+function idleTable(e: IdleEntry): string {
+  const rows: [
+    string,
+    (r: IdleResult) => number,
+    number | undefined,
+    number,
+  ][] = [
+    ["connections held", (r) => r.connections, undefined, 0],
+    ["failed", (r) => r.failed, undefined, 0],
+    [
+      "logins/s (returning; relay: TLS)",
+      (r) => r.loginsPerSec,
+      e.ratio?.loginsPerSec,
+      0,
+    ],
+    [
+      "logins/s (first; chat registers)",
+      (r) => r.firstLoginsPerSec,
+      e.ratio?.firstLoginsPerSec,
+      0,
+    ],
+    ["server CPU % during logins", (r) => r.serverCpuPctAtLogin, undefined, 0],
+    [
+      "generator CPU % (max worker)",
+      (r) => Math.max(...r.generatorCpuPct),
+      undefined,
+      0,
+    ],
+    ["other processes CPU %", (r) => r.otherCpuPct, undefined, 0],
+    ["RSS kB before", (r) => r.rssBeforeKiB, undefined, 0],
+    ["RSS kB holding all", (r) => r.rssAfterKiB, undefined, 0],
+    [
+      "RSS kB per connection",
+      (r) => r.rssPerConnectionKiB,
+      e.ratio?.rssPerConnectionKiB,
+      1,
+    ],
+  ];
+  return `### idle: ${e.scenario.connections} connections, ${e.scenario.workers} workers\n\n${
+    table(
+      ["", "chat", "relay", "chat/relay"],
+      rows.map(([name, get, ratio, d]) => [
+        name,
+        e.chat ? f(get(e.chat), d) : "-",
+        e.relay ? f(get(e.relay), d) : "-",
+        ratio === undefined ? "" : f(ratio, 2),
+      ]),
+    )
+  }`;
+}
+
+function cryptoTable(c: CryptoResult): string {
+  const rows = [
+    [
+      "send one message (seal + sign + encode)",
+      f(c.sendMs, 3),
+      f(c.sendCpuMs, 3),
+    ],
+    [
+      "receive one message (decode + verify + decrypt)",
+      f(c.receiveMs, 3),
+      f(c.receiveCpuMs, 3),
+    ],
+    ["unwrap a sender key (verify + RSA-OAEP)", f(c.unwrapMs, 2), ""],
+    ...Object.keys(c.rotationMs).map((n) => [
+      `rotate the sender key, ${n} members`,
+      f(c.rotationMs[n], 1),
+      f(c.rotationCpuMs[n], 1),
+    ]),
+  ];
+  return `### client crypto (in process, ms)\n\n${
+    table(["", "wall ms", "CPU ms"], rows)
+  }`;
+}
+
+/** The whole report as markdown tables. */
+export function renderReport(r: BenchReport): string {
+  const parts = [
+    `## chat bench ${r.startedAt}, commit ${r.source.commit}${
+      r.source.dirty ? " + uncommitted changes" : ""
+    } (${r.machine.cpus} CPUs, deno ${r.machine.deno}, ${
+      round(r.seconds, 0)
+    } s)`,
+    ...r.loads.map(loadTable),
+    ...r.idle.map(idleTable),
+    ...(r.crypto ? [cryptoTable(r.crypto)] : []),
+    `### issue-5 targets\n\n${
+      table(
+        ["target", "measured", "met"],
+        r.targets.map((t) => [
+          t.target,
+          t.measured,
+          t.met === null ? "not measured" : t.met ? "met" : "NOT met",
+        ]),
+      )
+    }`,
+    ...(r.failures.length
+      ? [
+        `### failures\n\n${
+          r.failures.map((f) => `- ${f.split("\n")[0]!.slice(0, 600)}`).join(
+            "\n",
+          )
+        }`,
+      ]
+      : []),
+    ...r.profiles.map((p) =>
+      `### server CPU profile ${p.name} (self time, ${p.file})\n\n${
+        table(["function", "self %"], p.top.map((h) => [h.fn, f(h.selfPct)]))
+      }`
+    ),
+  ];
+  return parts.join("\n\n") + "\n";
+}
