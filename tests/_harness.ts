@@ -317,6 +317,31 @@ export class ClientProcess {
     return client;
   }
 
+  /**
+   * Start `users` one after another (each added to `clients` for cleanup)
+   * and resolve once every member has seen every later one join: from then
+   * on all of them are in each other's rosters.
+   */
+  static async members(
+    server: ServerProcess,
+    users: string[],
+    clients: ClientProcess[],
+  ): Promise<ClientProcess[]> {
+    const started: ClientProcess[] = [];
+    for (const user of users) {
+      const client = await ClientProcess.ready(server, user);
+      clients.push(client);
+      for (const earlier of started) {
+        await earlier.waitFor(
+          (e) => e.type === "join" && e.user === user,
+          `${user} joining`,
+        );
+      }
+      started.push(client);
+    }
+    return started;
+  }
+
   /** Type one line. */
   async send(line: string): Promise<void> {
     await this.#writer.write(new TextEncoder().encode(line + "\n"));

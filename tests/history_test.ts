@@ -24,14 +24,11 @@ Deno.test("a late joiner gets nothing sent before it joined, and no key for it e
   const clients: ClientProcess[] = [];
   try {
     server = await ServerProcess.start();
-    const alice = await ClientProcess.ready(server, "alice");
-    clients.push(alice);
-    const bob = await ClientProcess.ready(server, "bob");
-    clients.push(bob);
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "bob",
-      "bob joining",
-    );
+    const [alice, bob] = await ClientProcess.members(
+      server,
+      ["alice", "bob"],
+      clients,
+    ) as [ClientProcess, ClientProcess];
     for (let i = 1; i <= 3; i++) await alice.say(`early ${i}`);
     await bob.waitFor((e) => e.text === "early 3", "the early messages");
     const carol = await ClientProcess.ready(server, "carol");
@@ -164,14 +161,11 @@ Deno.test("/save writes the decrypted transcript and refuses overwrite, symlinks
   const clients: ClientProcess[] = [];
   try {
     server = await ServerProcess.start();
-    const alice = await ClientProcess.ready(server, "alice");
-    clients.push(alice);
-    const bob = await ClientProcess.ready(server, "bob");
-    clients.push(bob);
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "bob",
-      "bob joining",
-    );
+    const [alice, bob] = await ClientProcess.members(
+      server,
+      ["alice", "bob"],
+      clients,
+    ) as [ClientProcess, ClientProcess];
     await alice.say("first line");
     await bob.say("second line");
     await alice.send("/me waves");

@@ -77,14 +77,11 @@ Deno.test("/whois shows a safety number both sides agree on, and /verify accepts
   const clients: ClientProcess[] = [];
   try {
     server = await ServerProcess.start();
-    const alice = await ClientProcess.ready(server, "alice");
-    clients.push(alice);
-    const bob = await ClientProcess.ready(server, "bob");
-    clients.push(bob);
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "bob",
-      "bob joining",
-    );
+    const [alice, bob] = await ClientProcess.members(
+      server,
+      ["alice", "bob"],
+      clients,
+    ) as [ClientProcess, ClientProcess];
     const number = (text: string) =>
       /safety number\s+([\d ]+)/.exec(text)?.[1]?.trim();
     await alice.send("/whois bob");

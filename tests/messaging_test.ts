@@ -20,19 +20,11 @@ Deno.test("group messages arrive exactly once with the right sender, and own mes
   const clients: ClientProcess[] = [];
   try {
     server = await ServerProcess.start();
-    for (const user of ["alice", "bob", "carol"]) {
-      clients.push(await ClientProcess.ready(server, user));
-    }
-    const [alice, bob] = clients as [ClientProcess, ClientProcess];
-    // everyone must see everyone before sending, or a late joiner misses earlier messages by design
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "carol",
-      "carol joining",
-    );
-    await bob.waitFor(
-      (e) => e.type === "join" && e.user === "carol",
-      "carol joining",
-    );
+    const [alice, bob] = await ClientProcess.members(
+      server,
+      ["alice", "bob", "carol"],
+      clients,
+    ) as [ClientProcess, ClientProcess, ClientProcess];
     const texts = new Map<ClientProcess, string>();
     for (const c of clients) {
       texts.set(c, `hello from ${c.user} ${crypto.randomUUID()}`);
@@ -82,18 +74,11 @@ Deno.test("a direct message reaches its recipient only, and a non-member gets no
   const clients: ClientProcess[] = [];
   try {
     server = await ServerProcess.start();
-    for (const user of ["alice", "bob", "carol"]) {
-      clients.push(await ClientProcess.ready(server, user));
-    }
-    const [alice, bob, carol] = clients as [
-      ClientProcess,
-      ClientProcess,
-      ClientProcess,
-    ];
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "carol",
-      "carol joining",
-    );
+    const [alice, bob, carol] = await ClientProcess.members(
+      server,
+      ["alice", "bob", "carol"],
+      clients,
+    ) as [ClientProcess, ClientProcess, ClientProcess];
     const secret = `for bob only ${crypto.randomUUID()}`;
     await alice.send(`/msg bob ${secret}`);
     const ack = await alice.waitFor(
@@ -158,18 +143,11 @@ Deno.test("after someone leaves, what is sent next is not encrypted to them and 
   const clients: ClientProcess[] = [];
   try {
     server = await ServerProcess.start();
-    for (const user of ["alice", "bob", "carol"]) {
-      clients.push(await ClientProcess.ready(server, user));
-    }
-    const [alice, bob, carol] = clients as [
-      ClientProcess,
-      ClientProcess,
-      ClientProcess,
-    ];
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "carol",
-      "carol joining",
-    );
+    const [alice, bob, carol] = await ClientProcess.members(
+      server,
+      ["alice", "bob", "carol"],
+      clients,
+    ) as [ClientProcess, ClientProcess, ClientProcess];
     await alice.say("before bob leaves");
     await bob.waitFor(
       (e) => e.text === "before bob leaves",

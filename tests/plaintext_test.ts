@@ -48,14 +48,11 @@ Deno.test("a marker sent by clients never appears in anything the server receive
       dir,
       args: ["--trace-frames", trace],
     });
-    const alice = await ClientProcess.ready(server, "alice");
-    clients.push(alice);
-    const bob = await ClientProcess.ready(server, "bob");
-    clients.push(bob);
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "bob",
-      "bob joining",
-    );
+    const [alice, bob] = await ClientProcess.members(
+      server,
+      ["alice", "bob"],
+      clients,
+    ) as [ClientProcess, ClientProcess];
     const marker = `MARKER-${crypto.randomUUID()}-PLAINTEXT`;
     await alice.say(`group ${marker}`);
     await bob.waitFor((e) => e.text === `group ${marker}`, "the group message");

@@ -132,14 +132,11 @@ Deno.test("clients ride out a server restart: told of the shutdown, reconnected,
   const clients: ClientProcess[] = [];
   try {
     server = await ServerProcess.start();
-    const alice = await ClientProcess.ready(server, "alice");
-    clients.push(alice);
-    const bob = await ClientProcess.ready(server, "bob");
-    clients.push(bob);
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "bob",
-      "bob joining",
-    );
+    const [alice, bob] = await ClientProcess.members(
+      server,
+      ["alice", "bob"],
+      clients,
+    ) as [ClientProcess, ClientProcess];
     await alice.say("before the restart");
     await bob.waitFor(
       (e) => e.text === "before the restart",
