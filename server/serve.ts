@@ -14,7 +14,7 @@ import {
 } from "../shared/framed_connection.ts";
 import { ConnectionTracker, type Refusal } from "./connection_tracker.ts";
 import { frameBytes } from "./hub_state.ts";
-import { TlsByteStream, TlsListener } from "./tls_listener.ts";
+import { type TlsByteStream, TlsListener } from "./tls_listener.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { loadOperators } from "./moderation.ts";
 import { writeServerRecord } from "./server_record.ts";
