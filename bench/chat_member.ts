@@ -1,29 +1,16 @@
 /**
  * One simulated chat user over a real TLS connection, speaking the real
  * protocol the way client/chat_client.ts does: hello → signed login →
- * join; a sender rotates its sender key (RSA-OAEP wrap + Ed25519 signature
- * for every member) whenever the roster changed, then seals each message
- * (HKDF → AES-256-GCM, signed) with shared/crypto; an observer unwraps keys
- * and verifies + decrypts every message to time it; everyone else only
- * counts `msg` frames (and answers the server's pings).
+ * join, then it reads frames. A sender keeps the roster and hands sending
+ * to its MessageSender; an observer keeps the roster and hands keys and
+ * messages to its MessageObserver; everyone else only counts `msg` frames
+ * from their first bytes (and answers the server's pings).
  * @module
  */
 import { encodeFrame, type RawFrame } from "../shared/codec.ts";
 import { FramedConnection } from "../shared/framed_connection.ts";
 import { fromBase64Url, toBase64Url } from "../shared/bytes.ts";
 import { signLogin } from "../shared/crypto/login.ts";
-import {
-  newSenderKey,
-  type SenderKey,
-  unwrapSenderKey,
-  wrapSenderKey,
-} from "../shared/crypto/sender_key.ts";
-import {
-  decodeBody,
-  encodeBody,
-  openMessage,
-  sealMessage,
-} from "../shared/crypto/envelope.ts";
 import { userKey } from "../shared/names.ts";
 import type {
   ErrorFrame,
@@ -37,7 +24,8 @@ import type {
 import { now } from "./clock.ts";
 import { FrameScanner, frameType, parseFrame } from "./frame_scanner.ts";
 import type { BenchIdentity } from "./identities.ts";
-import { stampedText, stampOf } from "./payload.ts";
+import { MessageObserver } from "./message_observer.ts";
+import { MessageSender } from "./message_sender.ts";
 import type { MemberSpec, WorkerContext } from "./worker_context.ts";
 
 /** What every chat member of a worker shares. */
@@ -52,8 +40,6 @@ export interface ChatSetup {
   readBufferBytes: number;
 }
 
-const RETRYABLE = new Set(["stale_key", "replay"]);
-
 /** `{"t":"msg"` — the hot path: one `msg` frame per delivery. */
 function isMsg(buf: Uint8Array, start: number, length: number): boolean {
   return length > 10 && buf[start + 6] === 109 && buf[start + 7] === 115 &&
@@ -67,10 +53,6 @@ export class ChatMember {
   /** Roster version and members as this user knows them (senders and observers). */
   roster = 0;
   readonly members = new Map<string, MemberInfo>();
-  /** Messages of the measured phase queued to the socket (first transmissions). */
-  sentMeasured = 0;
-  /** …and refused for good by the server. */
-  refusedMeasured = 0;
   #id: BenchIdentity;
   #ctx: WorkerContext;
   #setup: ChatSetup;
@@ -82,14 +64,8 @@ export class ChatMember {
     reject: (error: Error) => void;
   } | null = null;
   #reading: Promise<void> = Promise.resolve();
-  #nextEpoch = 1;
-  #myKey: SenderKey | null = null;
-  #myKeyRoster = -1;
-  #counter = 0;
-  #chain: Promise<void> = Promise.resolve();
-  #pending = new Map<string, { text: string; tries: number }>();
-  #keys = new Map<string, SenderKey>();
-  #observing: Promise<void> = Promise.resolve();
+  #sender: MessageSender | null = null;
+  #observer: MessageObserver | null = null;
   /** When the bytes being scanned were read (epoch ms). */
   #at = 0;
   #onFrameAt = (buf: Uint8Array, start: number, length: number) =>
@@ -107,6 +83,27 @@ export class ChatMember {
     this.name = id.user;
     this.#ctx = ctx;
     this.#setup = setup;
+    if (spec.role === "sender" && setup.room !== null) {
+      this.#sender = new MessageSender({
+        name: id.user,
+        room: setup.room,
+        signingKey: id.signingKey,
+        payloadBytes: setup.payloadBytes,
+        ctx,
+        members: this.members,
+        roster: () => this.roster,
+        open: () => this.#out !== null && !this.#out.closed,
+        write: (frame) => this.#write(frame),
+      });
+    }
+    if (spec.role === "observer") {
+      this.#observer = new MessageObserver(
+        id.user,
+        setup.decryptKey,
+        this.members,
+        ctx,
+      );
+    }
   }
 
   /** TLS connect, log in, and join the room (if any). Throws on any refusal. */
@@ -158,19 +155,28 @@ export class ChatMember {
     }
   }
 
-  /** Queue one message (sealed in order, like the client's send chain). */
+  /** Messages of the measured phase queued to the socket (senders only). */
+  get sentMeasured(): number {
+    return this.#sender?.sentMeasured ?? 0;
+  }
+  set sentMeasured(n: number) {
+    if (this.#sender) this.#sender.sentMeasured = n;
+  }
+
+  /** …and refused for good by the server. */
+  get refusedMeasured(): number {
+    return this.#sender?.refusedMeasured ?? 0;
+  }
+
+  /** Queue one message (senders only). */
   send(due: number | null): Promise<void> {
-    const done = this.#chain.then(() => this.#transmit(due, null));
-    this.#chain = done.catch((error) => {
-      this.#ctx.error(`${this.name}: send failed: ${(error as Error).message}`);
-    });
-    return this.#chain;
+    return this.#sender?.send(due) ?? Promise.resolve();
   }
 
   /** Resolves when everything queued has been sent and every observed message processed. */
   async settled(): Promise<void> {
-    await this.#chain;
-    await this.#observing;
+    await this.#sender?.settled();
+    await this.#observer?.settled();
   }
 
   /** Close the connection (not counted as a disconnect). */
@@ -178,75 +184,6 @@ export class ChatMember {
     this.#closing = true;
     this.#out?.close();
     await this.#reading;
-  }
-
-  async #transmit(due: number | null, resend: string | null): Promise<void> {
-    const out = this.#out;
-    if (!out || out.closed || this.#setup.room === null) return;
-    if (this.#myKey === null || this.#myKeyRoster !== this.roster) {
-      await this.#rotate();
-    }
-    const key = this.#myKey!;
-    const started = now();
-    if (due !== null) {
-      this.#ctx.maxSendLagMs = Math.max(this.#ctx.maxSendLagMs, started - due);
-    }
-    const id = resend ?? crypto.randomUUID();
-    const pending = resend ? this.#pending.get(resend) : undefined;
-    const text = pending?.text ??
-      stampedText(started, this.#setup.payloadBytes);
-    const header = {
-      room: this.#setup.room,
-      sender: userKey(this.name),
-      epoch: key.epoch,
-      counter: this.#counter++,
-      ts: Date.now(),
-    };
-    const sealed = await sealMessage(
-      key,
-      header,
-      encodeBody({ kind: "text", text }),
-      this.#id.signingKey,
-    );
-    this.#write({
-      t: "msg",
-      id,
-      room: header.room,
-      epoch: header.epoch,
-      counter: header.counter,
-      ts: header.ts,
-      iv: toBase64Url(sealed.iv),
-      ct: toBase64Url(sealed.ct),
-      sig: toBase64Url(sealed.sig),
-    });
-    if (!pending) {
-      this.#pending.set(id, { text, tries: 0 });
-      if (this.#ctx.measuring) this.sentMeasured++;
-    }
-  }
-
-  /** New sender key wrapped for every member, exactly as the client's #rotate. */
-  async #rotate(): Promise<void> {
-    const room = this.#setup.room!;
-    const roster = this.roster;
-    const key = newSenderKey(room, this.name, this.#nextEpoch++);
-    const wraps = await Promise.all(
-      [...this.members.values()].map(async (m) =>
-        wrapSenderKey(
-          key,
-          roster,
-          {
-            user: userKey(m.user),
-            encryptKey: await this.#ctx.encryptKey(m.encKey),
-          },
-          this.#id.signingKey,
-        )
-      ),
-    );
-    this.#write({ t: "keys", room, epoch: key.epoch, roster, wraps });
-    this.#myKey = key;
-    this.#myKeyRoster = roster;
-    this.#counter = 0;
   }
 
   #write(frame: Record<string, unknown> & { t: string }): void {
@@ -291,7 +228,7 @@ export class ChatMember {
         this.#ctx.recordSeen(frame.from);
       }
       if (role === "observer") {
-        this.#observing = this.#observing.then(() => this.#observe(frame, at));
+        this.#observer?.message(frame, at);
       }
       return;
     }
@@ -315,12 +252,11 @@ export class ChatMember {
         if (keepsRoster) this.#onPresence(frame as unknown as PresenceFrame);
         return;
       case "key": {
-        const key = frame as unknown as KeyFrame;
-        this.#observing = this.#observing.then(() => this.#onKey(key));
+        this.#observer?.key(frame as unknown as KeyFrame);
         return;
       }
       case "ack":
-        this.#pending.delete(String(frame.id));
+        this.#sender?.acked(String(frame.id));
         return;
       case "error":
         this.#onError(frame as unknown as ErrorFrame);
@@ -335,7 +271,7 @@ export class ChatMember {
 
   #onJoined(frame: JoinedFrame): void {
     this.roster = frame.roster;
-    this.#nextEpoch = Math.max(this.#nextEpoch, frame.epoch + 1);
+    this.#sender?.epochAtLeast(frame.epoch);
     this.members.clear();
     for (const m of frame.members) this.members.set(userKey(m.user), m);
   }
@@ -350,47 +286,6 @@ export class ChatMember {
     }
   }
 
-  async #onKey(frame: KeyFrame): Promise<void> {
-    const sender = this.members.get(userKey(frame.from));
-    if (!sender) return this.#ctx.error(`${this.name}: key from a stranger`);
-    try {
-      const key = await unwrapSenderKey(
-        frame,
-        { user: userKey(this.name), decryptKey: this.#setup.decryptKey },
-        await this.#ctx.verifyKey(sender.idKey),
-      );
-      this.#keys.set(`${key.sender}\u0000${key.epoch}`, key);
-    } catch (error) {
-      this.#ctx.error(`${this.name}: bad key: ${(error as Error).message}`);
-    }
-  }
-
-  async #observe(frame: MessageFrame, at: number): Promise<void> {
-    const from = userKey(frame.from);
-    const key = this.#keys.get(`${from}\u0000${frame.epoch}`);
-    const sender = this.members.get(from);
-    if (!key || !sender) {
-      return this.#ctx.error(`${this.name}: no key for a message of ${from}`);
-    }
-    try {
-      const plain = await openMessage(key, {
-        room: frame.room,
-        sender: frame.from,
-        epoch: frame.epoch,
-        counter: frame.counter,
-        ts: frame.ts,
-      }, {
-        iv: fromBase64Url(frame.iv),
-        ct: fromBase64Url(frame.ct),
-        sig: fromBase64Url(frame.sig),
-      }, await this.#ctx.verifyKey(sender.idKey));
-      const sentAt = stampOf(decodeBody(plain).text);
-      if (at >= this.#ctx.t0) this.#ctx.latencies.push(at - sentAt);
-    } catch (error) {
-      this.#ctx.error(`${this.name}: ${(error as Error).message}`);
-    }
-  }
-
   #onError(frame: ErrorFrame): void {
     if (this.#waiter) {
       const waiter = this.#waiter;
@@ -401,25 +296,6 @@ export class ChatMember {
     this.#ctx.error(
       `${this.name}: server error ${frame.code}: ${frame.message}`,
     );
-    if (frame.code === "stale_roster" || frame.code === "store_unavailable") {
-      this.#myKey = null;
-    }
-    if (frame.code === "bad_epoch") {
-      this.#nextEpoch = Math.max(this.#nextEpoch, (frame.epoch ?? 0) + 1);
-      this.#myKey = null;
-    }
-    const pending = frame.id ? this.#pending.get(frame.id) : undefined;
-    if (!frame.id || !pending) return;
-    if (RETRYABLE.has(frame.code) && pending.tries < 5) {
-      pending.tries++;
-      this.#myKey = null;
-      const id = frame.id;
-      this.#chain = this.#chain.then(() => this.#transmit(null, id)).catch(
-        (error) => this.#ctx.error(`${this.name}: ${(error as Error).message}`),
-      );
-      return;
-    }
-    this.#pending.delete(frame.id);
-    if (this.#ctx.measuring) this.refusedMeasured++;
+    this.#sender?.refused(frame);
   }
 }

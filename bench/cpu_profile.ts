@@ -113,6 +113,15 @@ export class CpuProfiler {
     return summary;
   }
 
+  /** Collect garbage, then the JS heap in use (KiB). */
+  async heapUsedKiB(): Promise<number> {
+    await this.#call("HeapProfiler.collectGarbage");
+    const usage = await this.#call("Runtime.getHeapUsage") as {
+      usedSize: number;
+    };
+    return usage.usedSize / 1024;
+  }
+
   /** Close the inspector session. */
   close(): void {
     this.#ws.close();

@@ -45,6 +45,8 @@ export interface IdleResult {
   rssBeforeKiB: number;
   rssAfterKiB: number;
   rssPerConnectionKiB: number;
+  /** With --profile: live JS heap per connection after a full GC (KiB), else NaN. */
+  jsHeapPerConnectionKiB: number;
   errors: number;
   firstError: string | null;
 }
@@ -112,6 +114,7 @@ export async function runIdle(
     };
     await prepare();
     await sleep(1000);
+    const heapBefore = await profiler?.heapUsedKiB() ?? NaN;
     const rssBefore = rssKiB(target.pid);
     const first = await pass(`idle-${sc.connections}-first-logins`);
     log(
@@ -121,6 +124,7 @@ export async function runIdle(
     );
     await sleep(2000);
     const rssAfter = rssKiB(target.pid);
+    const heapAfter = await profiler?.heapUsedKiB() ?? NaN;
     const status = await pool.all<{ errorsTotal: number }>(() => ({
       cmd: "status",
     }));
@@ -143,6 +147,7 @@ export async function runIdle(
       rssPerConnectionKiB: first.connected
         ? (rssAfter - rssBefore) / first.connected
         : NaN,
+      jsHeapPerConnectionKiB: (heapAfter - heapBefore) / first.connected,
       errors: sum(status.map((s) => s.errorsTotal)) + first.failed +
         second.failed,
       firstError: first.firstError ?? second.firstError,

@@ -14,6 +14,7 @@ import { runCryptoMicro } from "./crypto_micro.ts";
 import { ensureIdentities } from "./identities.ts";
 import { runIdle } from "./idle_scenario.ts";
 import { runLoad } from "./load_scenario.ts";
+import { judgeTargets } from "./targets.ts";
 import { sleep } from "./clock.ts";
 import { machinePercent, machineSample } from "./proc_stats.ts";
 import { type BenchPlan, parseBenchArgs, USAGE } from "./options.ts";
@@ -21,7 +22,6 @@ import {
   type BenchReport,
   type IdleEntry,
   idleRatio,
-  judgeTargets,
   type LoadEntry,
   loadRatio,
   renderReport,
@@ -58,7 +58,7 @@ async function startTarget(
   profile: boolean,
 ): Promise<{ target: TargetProcess; profiler: CpuProfiler | null }> {
   if (kind === "relay") {
-    return { target: await startRelay(dir), profiler: null };
+    return { target: await startRelay(dir, plan.baseline), profiler: null };
   }
   const inspect = profile ? [`--inspect=127.0.0.1:${freePort()}`] : [];
   const target = await startChatServer({
@@ -227,6 +227,7 @@ async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
     args,
     source: await sourceVersion(),
     quick: plan.quick,
+    baseline: plan.baseline,
     loads,
     idle,
     crypto,

@@ -16,6 +16,7 @@ export interface BenchPlan {
   idle: IdleScenario[];
   crypto: CryptoPlan | null;
   targets: ("chat" | "relay")[];
+  baseline: "deno" | "node";
   jsonPath: string | null;
   profile: boolean;
   /** Extra `chat serve` flags. */
@@ -45,6 +46,9 @@ Scenarios (default: the issue-5 suite: 500 members at 100 msgs/s, 500 members
 Generator and targets:
   --workers K          worker processes for the simulated clients (default 2)
   --no-baseline        skip the bare relay (chat server only)
+  --baseline deno|node the relay's TLS stack: Deno.listenTls (default,
+                       bench/bare_relay.ts) or node:tls with Nagle off
+                       (bench/bare_relay_node.ts, the stack the server uses)
   --relay-only         only the bare relay
   --idle-ping DURATION passed to chat serve (default: its own, 30s)
   --profile            CPU-profile the chat server over each measured window
@@ -86,6 +90,7 @@ export function parseBenchArgs(args: string[]): BenchPlan | "help" {
       "crypto-only": { type: "boolean" },
       workers: { type: "string" },
       "no-baseline": { type: "boolean" },
+      baseline: { type: "string" },
       "relay-only": { type: "boolean" },
       "idle-ping": { type: "string" },
       profile: { type: "boolean" },
@@ -168,6 +173,10 @@ export function parseBenchArgs(args: string[]): BenchPlan | "help" {
   }
   if (v.idle !== undefined) idle.push(idleOf(int(v.idle, "idle", 0, 1)));
   if (v["no-crypto"]) crypto = null;
+  const baseline = v.baseline ?? "deno";
+  if (baseline !== "deno" && baseline !== "node") {
+    throw new RangeError("--baseline must be deno or node");
+  }
   const targets: ("chat" | "relay")[] = v["relay-only"]
     ? ["relay"]
     : v["no-baseline"]
@@ -184,6 +193,7 @@ export function parseBenchArgs(args: string[]): BenchPlan | "help" {
     idle,
     crypto,
     targets,
+    baseline,
     jsonPath: v.json ?? null,
     profile: v.profile === true,
     serverArgs,

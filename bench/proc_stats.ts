@@ -75,6 +75,8 @@ export function peakRssKiB(pid: number): number {
 export interface MachineSample {
   busy: number;
   total: number;
+  /** Time the hypervisor ran something else while we had work (steal). */
+  steal: number;
 }
 
 /** Read /proc/stat: all CPUs together. */
@@ -83,10 +85,18 @@ export function machineSample(): MachineSample {
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   const total = v.reduce((a, b) => a + b, 0);
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return { busy: total - idle, total };
+  const steal = v[7] ?? 0;
+  return { busy: total - idle - steal, total, steal };
 }
 
-/** Machine busy between two samples, as % of ONE core (2 cores fully busy = 200). */
+/** Steal between two samples, as % of ONE core: CPU the hypervisor gave to other guests. */
+export function stealPercent(a: MachineSample, b: MachineSample): number {
+  const total = b.total - a.total;
+  const cores = navigator.hardwareConcurrency || 1;
+  return total > 0 ? ((b.steal - a.steal) / total) * 100 * cores : NaN;
+}
+
+/** Machine busy between two samples (steal excluded), as % of ONE core (2 cores fully busy = 200). */
 export function machinePercent(a: MachineSample, b: MachineSample): number {
   const total = b.total - a.total;
   const cores = navigator.hardwareConcurrency || 1;

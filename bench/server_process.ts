@@ -9,7 +9,10 @@ import { join } from "node:path";
 import { within } from "./clock.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const RELAY = new URL("./bare_relay.ts", import.meta.url).pathname;
+const RELAYS = {
+  deno: new URL("./bare_relay.ts", import.meta.url).pathname,
+  node: new URL("./bare_relay_node.ts", import.meta.url).pathname,
+};
 
 /** A running server or relay. */
 export interface TargetProcess {
@@ -150,13 +153,16 @@ export async function startChatServer(
   ], join(certs, "ca.pem"));
 }
 
-/** Start the bare relay with the certificate a chat server made in `dir`. */
-export async function startRelay(dir: string): Promise<TargetProcess> {
+/** Start the bare relay (Deno.listenTls or node:tls) with the certificate in `dir`. */
+export async function startRelay(
+  dir: string,
+  impl: "deno" | "node" = "deno",
+): Promise<TargetProcess> {
   const certs = join(dir, "certs");
   return await spawnUntilListening("relay", [
     "run",
     "-A",
-    RELAY,
+    RELAYS[impl],
     join(certs, "server.pem"),
     join(certs, "server-key.pem"),
   ], join(certs, "ca.pem"));
