@@ -182,11 +182,9 @@ export class ChatHub {
       return;
     }
     const roster = await this.#state.store.addMember(roomName, key);
-    if (!room) {
-      room = new RoomState(roomName, roster, 0, []);
-      this.#state.rooms.set(roomName, room);
-    }
-    room.roster = roster;
+    // Re-read after the await: a concurrent first join may have created the
+    // room meanwhile, and replacing it would lose that member from memory.
+    room = this.#roomAfterAdd(roomName, roster);
     room.members.add(key);
     this.#state.options.log(`${session.user.name} joined ${roomName}`);
     for (const own of this.#state.online.get(key) ?? []) {
@@ -245,11 +243,7 @@ export class ChatHub {
     );
     for (const user of missing) {
       const roster = await this.#state.store.addMember(roomName, user.userKey);
-      if (!room) {
-        room = new RoomState(roomName, roster, 0, []);
-        this.#state.rooms.set(roomName, room);
-      }
-      room.roster = roster;
+      room = this.#roomAfterAdd(roomName, roster);
       room.members.add(user.userKey);
     }
     room = this.#state.rooms.get(roomName)!;
@@ -276,6 +270,17 @@ export class ChatHub {
 
   #roomsOf(key: string): RoomState[] {
     return [...this.#state.rooms.values()].filter((r) => r.members.has(key));
+  }
+
+  /** The room's state once a member was stored: created if still missing, roster at least `roster`. */
+  #roomAfterAdd(roomName: string, roster: number): RoomState {
+    let room = this.#state.rooms.get(roomName);
+    if (!room) {
+      room = new RoomState(roomName, roster, 0, []);
+      this.#state.rooms.set(roomName, room);
+    }
+    room.roster = Math.max(room.roster, roster);
+    return room;
   }
 
   async #joinedFrame(room: RoomState, key: string): Promise<ServerFrame> {
