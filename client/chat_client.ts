@@ -438,6 +438,9 @@ export class ChatClient {
   /** New sender key for `room`, wrapped for every member we may encrypt to. */
   async #rotate(room: RoomView): Promise<void> {
     const key = newSenderKey(room.name, this.#me, room.nextEpoch++);
+    // One roster version for the signatures and the frame, read before the
+    // awaits: a presence arriving while wrapping must not split them.
+    const roster = room.roster;
     const recipients = [...room.members.values()].filter((m) => {
       if (!this.#options.trust.isBlocked(m.key)) return true;
       this.#system(
@@ -449,7 +452,7 @@ export class ChatClient {
     const wraps = await Promise.all(recipients.map((m) =>
       wrapSenderKey(
         key,
-        room.roster,
+        roster,
         { user: m.key, encryptKey: m.encryptKey },
         this.#options.identity.signingKey,
       )
@@ -458,11 +461,12 @@ export class ChatClient {
       t: "keys",
       room: room.name,
       epoch: key.epoch,
-      roster: room.roster,
+      roster,
       wraps,
     });
     room.myKey = key;
-    room.myKeyRoster = room.roster;
+    // if the roster moved meanwhile, this key is stale and the next send rotates
+    room.myKeyRoster = roster;
     room.counter = 0;
     room.addSenderKey(key);
   }
