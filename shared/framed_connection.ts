@@ -1,7 +1,7 @@
 /**
  * A byte stream (a TLS connection) seen as frames: reads are split into
- * frame bodies, and writes are queued, bounded in bytes, raced against a
- * write deadline, and coalesced so that every frame produced in one
+ * frame bodies, and writes are queued, bounded in bytes, held to a write
+ * deadline, and coalesced so that every frame produced in one
  * event-loop turn goes out in a single write (fewer TLS records; on the
  * client, whose Deno TlsConn has no setNoDelay, fewer writes waiting on Nagle).
  * @module
@@ -12,9 +12,18 @@ import { concatBytes } from "./bytes.ts";
 /** The three calls this module needs from a connection (Deno.Conn has them). */
 export interface ByteStream {
   read(buffer: Uint8Array): Promise<number | null>;
+  /**
+   * The next chunk as it arrived, without copying it into a buffer of ours
+   * (null at end of stream). Streams that have it spare every connection a
+   * read buffer of its own; others are read through a shared-size buffer.
+   */
+  readChunk?(): Promise<Uint8Array | null>;
   write(bytes: Uint8Array): Promise<number>;
   close(): void;
 }
+
+/** Read buffer for streams without readChunk (a TLS record is at most 16 KiB). */
+const READ_BUFFER_BYTES = 16 * 1024;
 
 /** Where frames for one peer go. `send` returns false once the peer is gone. */
 export interface FrameSink {
@@ -46,6 +55,9 @@ export class FramedConnection implements FrameSink {
   #closed = false;
   #onDrop: (reason: string) => void;
   #drainWaiters: (() => void)[] = [];
+  /** performance.now() when the write in flight began; null when none is. */
+  #writeStartedAt: number | null = null;
+  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Wrap `conn`; `onDrop` is told why the connection was dropped by us. */
   constructor(
@@ -71,17 +83,28 @@ export class FramedConnection implements FrameSink {
 
   /** Frame bodies as they arrive; ends when the peer closes. Throws ProtocolError on a bad header. */
   async *bodies(): AsyncGenerator<Uint8Array> {
-    const buffer = new Uint8Array(64 * 1024);
+    const read = this.#chunkReader();
     while (!this.#closed) {
-      let n: number | null;
+      let chunk: Uint8Array | null;
       try {
-        n = await this.conn.read(buffer);
+        chunk = await read();
       } catch {
         return;
       }
-      if (n === null) return;
-      yield* this.#decoder.pushBodies(buffer.subarray(0, n));
+      if (chunk === null) return;
+      yield* this.#decoder.pushBodies(chunk);
     }
+  }
+
+  /** Chunks straight from the stream, or read into one buffer allocated here. */
+  #chunkReader(): () => Promise<Uint8Array | null> {
+    const conn = this.conn;
+    if (conn.readChunk) return () => conn.readChunk!();
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    return async () => {
+      const n = await conn.read(buffer);
+      return n === null ? null : buffer.subarray(0, n);
+    };
   }
 
   /** Queue a frame; false if the connection is closed or just got dropped for a full queue. */
@@ -109,13 +132,16 @@ export class FramedConnection implements FrameSink {
         const bytes = chunks.length === 1 ? chunks[0]! : concatBytes(...chunks);
         let written = 0;
         while (written < bytes.length) {
-          written += await this.#write(bytes.subarray(written));
+          this.#writeStartedAt = performance.now();
+          this.#armWriteDeadline();
+          written += await this.conn.write(bytes.subarray(written));
         }
         this.#pendingBytes -= bytes.length;
       }
     } catch {
       this.close();
     } finally {
+      this.#writeStartedAt = null;
       this.#flushing = false;
       this.#wakeDrainWaiters();
     }
@@ -127,26 +153,29 @@ export class FramedConnection implements FrameSink {
     for (const wake of waiters) wake();
   }
 
-  /** One write, raced against the write deadline. */
-  async #write(bytes: Uint8Array): Promise<number> {
-    const write = this.conn.write(bytes);
+  /**
+   * The write deadline: one timer per connection, armed only while a write
+   * is in flight and re-armed for what is left when it fires early (a
+   * timer per write would cost more than the write itself at high fan-out).
+   */
+  #armWriteDeadline(): void {
     const limit = this.#limits.writeTimeoutMs;
-    if (limit === undefined) return await write;
-    write.catch(() => {}); // if the deadline wins, the write's rejection is expected
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    if (limit === undefined || this.#deadlineTimer !== undefined) return;
+    const check = () => {
+      this.#deadlineTimer = undefined;
+      const started = this.#writeStartedAt;
+      if (started === null || this.#closed) return;
+      const waited = performance.now() - started;
+      if (waited >= limit) {
         this.#onDrop(
           `write deadline of ${limit} ms passed (the peer is not reading)`,
         );
-        reject(new Error("write deadline passed"));
-      }, limit);
-    });
-    try {
-      return await Promise.race([write, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+        this.close();
+        return;
+      }
+      this.#deadlineTimer = setTimeout(check, limit - waited);
+    };
+    this.#deadlineTimer = setTimeout(check, limit);
   }
 
   /** Wait until everything queued so far has been handed to the socket (or the connection closed). */
@@ -160,6 +189,8 @@ export class FramedConnection implements FrameSink {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = [];
+    clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
     this.#wakeDrainWaiters();
     try {
       this.conn.close();
