@@ -39,12 +39,15 @@ export class CpuProfiler {
   #ws: WebSocket;
   #next = 1;
   #waiting = new Map<number, (result: unknown) => void>();
+  #snapshotChunks: string[] = [];
 
   private constructor(ws: WebSocket) {
     this.#ws = ws;
     ws.onmessage = (event) => {
       const msg = JSON.parse(String(event.data));
-      if (msg.id !== undefined) {
+      if (msg.method === "HeapProfiler.addHeapSnapshotChunk") {
+        this.#snapshotChunks.push(msg.params.chunk);
+      } else if (msg.id !== undefined) {
         this.#waiting.get(msg.id)?.(msg.result);
         this.#waiting.delete(msg.id);
       }
@@ -120,6 +123,23 @@ export class CpuProfiler {
       usedSize: number;
     };
     return usage.usedSize / 1024;
+  }
+
+  /**
+   * Save a V8 heap snapshot as `NAME.heapsnapshot` under .cache/bench/profiles/
+   * (open it in Chrome DevTools' Memory tab) and return its path.
+   */
+  async heapSnapshot(name: string): Promise<string> {
+    this.#snapshotChunks = [];
+    await this.#call("HeapProfiler.takeHeapSnapshot", {
+      reportProgress: false,
+    });
+    const dir = `${CACHE_DIR}profiles/`;
+    await Deno.mkdir(dir, { recursive: true });
+    const file = `${dir}${name}.heapsnapshot`;
+    await Deno.writeTextFile(file, this.#snapshotChunks.join(""));
+    this.#snapshotChunks = [];
+    return file;
   }
 
   /** Close the inspector session. */

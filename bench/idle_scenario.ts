@@ -125,6 +125,13 @@ export async function runIdle(
     await sleep(2000);
     const rssAfter = rssKiB(target.pid);
     const heapAfter = await profiler?.heapUsedKiB() ?? NaN;
+    if (profiler) {
+      log(
+        `  heap snapshot: ${await profiler.heapSnapshot(
+          `idle-${sc.connections}`,
+        )}`,
+      );
+    }
     const status = await pool.all<{ errorsTotal: number }>(() => ({
       cmd: "status",
     }));
