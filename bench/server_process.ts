@@ -47,13 +47,6 @@ export const RELAXED_SERVER_FLAGS = [
   "100000",
   "--max-connections-per-ip",
   "100000",
-  // a keys frame carries ~630 bytes per member: over 64 KiB past ~100 members
-  // (1 MiB, the most chat serve accepts, fits ~1,650)
-  "--max-frame-bytes",
-  String(1024 * 1024),
-  // a joined frame carries ~740 bytes per member (2,000 members: 1.5 MB)
-  "--max-queue-bytes",
-  String(16 * 1024 * 1024),
 ];
 
 let dataDirs = 0;

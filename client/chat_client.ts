@@ -156,8 +156,9 @@ export class ChatClient {
   /** Serve one connection until it ends; say how it ended. */
   async runConnection(stream: ByteStream): Promise<ConnectionOutcome> {
     const conn = new FramedConnection(stream, {
-      // what any server can send: its --max-frame-bytes is at most 1 MiB
-      maxFrameBytes: 1024 * 1024,
+      // a relayed message fits the server's --max-frame-bytes (at most
+      // 1 MiB); a big room's roster (`joined`, ~710 bytes per member) does not
+      maxFrameBytes: 16 * 1024 * 1024,
       maxQueueBytes: 64 * 1024 * 1024,
     });
     this.#conn = conn;

@@ -108,7 +108,7 @@ export class ChatHub {
     });
     await this.#state.moderation.greet(session);
     for (const room of rooms) {
-      this.#state.send(session, await this.#joinedFrame(room, key));
+      await this.#state.sendPaced(session, await this.#joinedFrame(room, key));
       if (cameOnline) this.#presence(room, "online", session.user, session);
       // a user in many rooms (anyone can open a DM with anyone) must not
       // overflow their own send queue by logging in: let it drain
@@ -178,7 +178,7 @@ export class ChatHub {
     const key = session.user.userKey;
     let room = this.#state.rooms.get(roomName);
     if (room?.members.has(key)) {
-      this.#state.send(session, await this.#joinedFrame(room, key));
+      await this.#state.sendPaced(session, await this.#joinedFrame(room, key));
       return;
     }
     const roster = await this.#state.store.addMember(roomName, key);
@@ -187,8 +187,9 @@ export class ChatHub {
     room = this.#roomAfterAdd(roomName, roster);
     room.members.add(key);
     this.#state.options.log(`${session.user.name} joined ${roomName}`);
+    const joined = await this.#joinedFrame(room, key);
     for (const own of this.#state.online.get(key) ?? []) {
-      this.#state.send(own, await this.#joinedFrame(room, key));
+      await this.#state.sendPaced(own, joined);
     }
     this.#presence(room, "join", session.user, session);
   }
@@ -248,8 +249,9 @@ export class ChatHub {
     }
     room = this.#state.rooms.get(roomName)!;
     for (const user of [session.user, peer]) {
+      const joined = await this.#joinedFrame(room, user.userKey);
       for (const s of this.#state.online.get(user.userKey) ?? []) {
-        this.#state.send(s, await this.#joinedFrame(room, user.userKey));
+        await this.#state.sendPaced(s, joined);
       }
     }
   }

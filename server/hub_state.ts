@@ -81,6 +81,23 @@ export class HubState {
     session.sink.send(frameBytes(frame));
   }
 
+  /**
+   * Send a frame that may be large (a big room's roster): if it would not
+   * fit the send queue beside what is already waiting, let that drain
+   * first instead of dropping the session as a slow consumer.
+   */
+  async sendPaced(session: HubSession, frame: ServerFrame): Promise<void> {
+    const bytes = frameBytes(frame);
+    const sink = session.sink;
+    if (
+      sink.queuedBytes > 0 &&
+      sink.queuedBytes + bytes.length > this.options.maxQueueBytes
+    ) {
+      await sink.drain();
+    }
+    sink.send(bytes);
+  }
+
   /** The room, if `session`'s user is a member; otherwise a `not_member` error. */
   memberRoom(session: HubSession, roomName: string): RoomState {
     const room = this.rooms.get(roomName);
@@ -96,12 +113,24 @@ export class HubState {
 
   /** Public description of a user, with whether they are online now. */
   member(user: UserRecord): MemberInfo {
+    // a roster of N members is sent N times as a room fills: encode each
+    // user's keys once, not once per roster
+    let keys = this.#encodedKeys.get(user);
+    if (!keys) {
+      keys = {
+        idKey: toBase64Url(user.idKey),
+        encKey: toBase64Url(user.encKey),
+      };
+      this.#encodedKeys.set(user, keys);
+    }
     return {
       user: user.name,
       uid: user.uid,
-      idKey: toBase64Url(user.idKey),
-      encKey: toBase64Url(user.encKey),
+      idKey: keys.idKey,
+      encKey: keys.encKey,
       online: this.online.has(user.userKey),
     };
   }
+
+  #encodedKeys = new WeakMap<UserRecord, { idKey: string; encKey: string }>();
 }

@@ -31,6 +31,8 @@ export interface ServerConfig {
   certPath?: string;
   keyPath?: string;
   maxFrameBytes: number;
+  /** A logged-in user's `keys` frame (one wrap, ~640 bytes, per member) may be this large. */
+  maxKeysFrameBytes: number;
   maxTextBytes: number;
   maxQueueBytes: number;
   loginTimeoutMs: number;
@@ -65,6 +67,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   certsDir: "certs",
   names: [],
   maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes,
+  maxKeysFrameBytes: 4 * 1024 * 1024,
   maxTextBytes: DEFAULT_LIMITS.maxTextBytes,
   maxQueueBytes: 1024 * 1024,
   loginTimeoutMs: 10_000,
@@ -191,6 +194,7 @@ export async function startServer(
   const sessionOptions = {
     serverNames: tls.names,
     maxFrameBytes: config.maxFrameBytes,
+    maxKeysFrameBytes: config.maxKeysFrameBytes,
     maxTextBytes: config.maxTextBytes,
     maxQueueBytes: config.maxQueueBytes,
     loginTimeoutMs: config.loginTimeoutMs,

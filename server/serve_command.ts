@@ -24,6 +24,7 @@ export const SERVE_OPTIONS = {
   "ops-file": { type: "string" },
   "invite-only": { type: "boolean" },
   "max-frame-bytes": { type: "string" },
+  "max-keys-frame-bytes": { type: "string" },
   "max-text-bytes": { type: "string" },
   "max-queue-bytes": { type: "string" },
   "login-timeout": { type: "string" },
@@ -41,6 +42,9 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** The largest --max-frame-bytes: what every client can still read. */
 const MAX_FRAME_BYTES_FLAG = 1024 * 1024;
+
+/** The largest --max-keys-frame-bytes (~100,000 members' wraps). */
+const MAX_KEYS_FRAME_BYTES_FLAG = 64 * 1024 * 1024;
 
 /** A flag with a bad value: exit code 2. */
 function usage(message: string): Error {
@@ -113,6 +117,12 @@ export function configFromFlags(values: Values): ServerConfig {
     certsDir: (values.certs as string | undefined) ?? d.certsDir,
     names: (values.name as string[] | undefined) ?? [],
     maxFrameBytes: count(values, "max-frame-bytes", d.maxFrameBytes, 1024),
+    maxKeysFrameBytes: count(
+      values,
+      "max-keys-frame-bytes",
+      d.maxKeysFrameBytes,
+      1024,
+    ),
     maxTextBytes: count(values, "max-text-bytes", d.maxTextBytes),
     maxQueueBytes: count(values, "max-queue-bytes", d.maxQueueBytes, 1024),
     loginTimeoutMs: duration(values, "login-timeout", d.loginTimeoutMs),
@@ -151,6 +161,11 @@ export function configFromFlags(values: Values): ServerConfig {
   if (config.maxFrameBytes > MAX_FRAME_BYTES_FLAG) {
     throw usage(
       `--max-frame-bytes may be at most ${MAX_FRAME_BYTES_FLAG} (1 MiB)`,
+    );
+  }
+  if (config.maxKeysFrameBytes > MAX_KEYS_FRAME_BYTES_FLAG) {
+    throw usage(
+      `--max-keys-frame-bytes may be at most ${MAX_KEYS_FRAME_BYTES_FLAG} (64 MiB)`,
     );
   }
   return config;

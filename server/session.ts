@@ -29,6 +29,8 @@ export interface SessionOptions {
   /** Names this server answers to (the certificate's SANs). */
   serverNames: string[];
   maxFrameBytes: number;
+  /** A logged-in session's `keys` frame may be this large (one wrap per member). */
+  maxKeysFrameBytes: number;
   maxTextBytes: number;
   maxQueueBytes: number;
   /** TLS handshake + login must finish within this many ms of accepting. */
@@ -72,6 +74,7 @@ export async function serveConnection(
       session: sessionId,
       nonce: toBase64Url(nonce),
       maxFrameBytes: options.maxFrameBytes,
+      maxKeysFrameBytes: options.maxKeysFrameBytes,
       maxTextBytes: options.maxTextBytes,
     });
     let nonceUsed = false;
@@ -89,6 +92,15 @@ export async function serveConnection(
         send({ t: "error", code: e.code, message: e.message });
         if (e.code === "unknown_type" && session) continue;
         break; // malformed frames close the connection
+      }
+      if (body.length > options.maxFrameBytes && frame.t !== "keys") {
+        send({
+          t: "error",
+          code: "too_large",
+          message:
+            `frame of ${body.length} bytes exceeds the ${options.maxFrameBytes}-byte limit`,
+        });
+        break;
       }
       if (!session) {
         if (frame.t !== "login" || nonceUsed) {
@@ -111,6 +123,10 @@ export async function serveConnection(
         try {
           const user = await checkLogin(frame, hub, options, sessionId, nonce);
           clearTimeout(loginTimer);
+          // only a logged-in user may send a big room's key distribution
+          framed.setMaxFrameBytes(
+            Math.max(options.maxFrameBytes, options.maxKeysFrameBytes),
+          );
           session = {
             id: sessionId,
             user: user.record,

@@ -90,6 +90,11 @@ export class FrameDecoder {
     this.#maxFrameBytes = maxFrameBytes;
   }
 
+  /** The largest body accepted from now on (a logged-in peer may get a larger one). */
+  set maxFrameBytes(bytes: number) {
+    this.#maxFrameBytes = bytes;
+  }
+
   /** Bytes held waiting for the rest of a frame. */
   get bufferedBytes(): number {
     return this.#buffer.length;

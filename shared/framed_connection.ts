@@ -76,6 +76,11 @@ export class FramedConnection implements FrameSink {
     return this.#pendingBytes;
   }
 
+  /** Accept frame bodies up to `bytes` from now on (checked from each header). */
+  setMaxFrameBytes(bytes: number): void {
+    this.#decoder.maxFrameBytes = bytes;
+  }
+
   /** True once close() ran or the peer went away. */
   get closed(): boolean {
     return this.#closed;
@@ -107,15 +112,23 @@ export class FramedConnection implements FrameSink {
     };
   }
 
-  /** Queue a frame; false if the connection is closed or just got dropped for a full queue. */
+  /**
+   * Queue a frame; false if the connection is closed or just got dropped
+   * for a full queue. An empty queue takes any one frame, so a frame larger
+   * than the whole queue (a big room's roster) can still be sent: the queue
+   * holds at most `maxQueueBytes` or that one frame.
+   */
   send(frame: Uint8Array): boolean {
     if (this.#closed) return false;
-    this.#pendingBytes += frame.length;
-    if (this.#pendingBytes > this.#limits.maxQueueBytes) {
+    if (
+      this.#pendingBytes > 0 &&
+      this.#pendingBytes + frame.length > this.#limits.maxQueueBytes
+    ) {
       this.#onDrop("send queue full (slow consumer)");
       this.close();
       return false;
     }
+    this.#pendingBytes += frame.length;
     this.#pending.push(frame);
     if (!this.#flushing) {
       this.#flushing = true;

@@ -169,3 +169,16 @@ Deno.test("writes that keep completing are never dropped, however long the conne
   assertEquals(stream.writes.length, n);
   framed.close(); // clears the deadline timer (the op sanitizer checks)
 });
+
+Deno.test("an empty queue takes one frame larger than the whole queue; a second one behind it drops", () => {
+  const stream = new MemoryStream();
+  stream.stall = true;
+  const reasons: string[] = [];
+  const framed = new FramedConnection(stream, limits, (r) => reasons.push(r));
+  const roster = encodeFrame({ t: "joined", pad: "x".repeat(6000) });
+  assert(roster.length > limits.maxQueueBytes);
+  assert(framed.send(roster), "a big room's roster goes out");
+  assertEquals(reasons, []);
+  assertEquals(framed.send(encodeFrame({ t: "m" })), false);
+  assertEquals(reasons, ["send queue full (slow consumer)"]);
+});

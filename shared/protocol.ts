@@ -149,6 +149,8 @@ export interface HelloFrame {
   session: string;
   nonce: string;
   maxFrameBytes: number;
+  /** After login, a `keys` frame may be this large (it carries one wrap per member). */
+  maxKeysFrameBytes: number;
   maxTextBytes: number;
 }
 /** Login accepted. `rooms` lists rooms the user is already a member of. */
