@@ -45,10 +45,7 @@ export class UserRegistry {
   async claim(claim: ClaimedIdentity, now = Date.now()): Promise<UserRecord> {
     const existing = await this.get(claim.user);
     if (existing) {
-      const same = constantTimeEqual(existing.idKey, claim.idKey) &&
-        constantTimeEqual(existing.encKey, claim.encKey) &&
-        existing.uid === claim.uid;
-      if (!same) {
+      if (!sameKeys(existing, claim)) {
         throw new AuthError(
           "name_taken",
           `the name "${existing.name}" is registered to another key; choose another --user name`,
@@ -77,6 +74,14 @@ export class UserRegistry {
       await this.#store.createUser(record);
     } catch (error) {
       if (error instanceof StoreError && error.code === "conflict") {
+        // Registrations are group-committed: the same user logging in on
+        // two devices at once races here; the loser with the same keys is
+        // the same user, not a thief.
+        const winner = await this.#store.getUser(record.userKey);
+        if (winner && sameKeys(winner, claim)) {
+          this.#cache.set(winner.userKey, winner);
+          return winner;
+        }
         throw new AuthError(
           "name_taken",
           `the name "${claim.user}" was just registered by another key; choose another --user name`,
@@ -87,4 +92,11 @@ export class UserRegistry {
     this.#cache.set(record.userKey, record);
     return record;
   }
+}
+
+/** True when a registered record holds exactly the claimed keys (constant time). */
+function sameKeys(record: UserRecord, claim: ClaimedIdentity): boolean {
+  return constantTimeEqual(record.idKey, claim.idKey) &&
+    constantTimeEqual(record.encKey, claim.encKey) &&
+    record.uid === claim.uid;
 }

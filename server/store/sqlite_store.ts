@@ -92,9 +92,12 @@ CREATE TABLE IF NOT EXISTS settings (
 
 type Row = Record<string, unknown>;
 
-interface QueuedAppend {
-  message: Omit<StoredMessage, "seq">;
-  resolve: (result: AppendResult) => void;
+/** A write waiting for the group commit at the end of this event-loop turn. */
+interface QueuedWrite {
+  /** What failed, for the error message ("storing the message"). */
+  what: string;
+  work: () => unknown;
+  resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -102,7 +105,7 @@ interface QueuedAppend {
 export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   #db: DatabaseSync;
   #stmts: Record<string, StatementSync>;
-  #queued: QueuedAppend[] = [];
+  #queued: QueuedWrite[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Open (creating if needed) the database at `path`. */
@@ -265,7 +268,9 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   }
 
   createUser(user: UserRecord): Promise<void> {
-    return this.#run("registering the user", () => {
+    // registrations share the messages' group commit: a burst of first
+    // logins pays one fsync, not one each
+    return this.#enqueue("registering the user", () => {
       this.#stmt("createUser").run(
         user.userKey,
         user.skeleton,
@@ -370,49 +375,58 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   }
 
   appendMessage(message: Omit<StoredMessage, "seq">): Promise<AppendResult> {
-    return new Promise((resolve, reject) => {
-      this.#queued.push({ message, resolve, reject });
-      // Everything appended in this event-loop turn is committed together.
-      this.#flushTimer ??= setTimeout(() => this.#flushAppends(), 0);
+    return this.#enqueue("storing the message", () => this.#appendOne(message));
+  }
+
+  /** Queue a write for the group commit; it settles once committed (or failed). */
+  #enqueue<T>(what: string, work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queued.push({
+        what,
+        work,
+        resolve: resolve as (result: unknown) => void,
+        reject,
+      });
+      // Everything queued in this event-loop turn is committed together.
+      this.#flushTimer ??= setTimeout(() => this.#flushWrites(), 0);
     });
   }
 
   /**
-   * Commit every queued append in one transaction, then settle each promise.
-   * Each append runs in its own savepoint, so one bad append fails alone;
+   * Commit every queued write in one transaction, then settle each promise.
+   * Each write runs in its own savepoint, so one bad write fails alone;
    * a failed COMMIT (disk full) fails them all, and none is acknowledged.
    */
-  #flushAppends(): void {
+  #flushWrites(): void {
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     const batch = this.#queued;
     this.#queued = [];
     if (batch.length === 0) return;
-    let outcomes: ({ ok: AppendResult } | { error: unknown })[];
+    let outcomes: ({ ok: unknown } | { error: unknown })[];
     try {
       outcomes = this.#transaction(() =>
         batch.map((q) => {
-          this.#db.exec("SAVEPOINT append");
+          this.#db.exec("SAVEPOINT write");
           try {
-            const ok = this.#appendOne(q.message);
-            this.#db.exec("RELEASE append");
+            const ok = q.work();
+            this.#db.exec("RELEASE write");
             return { ok };
           } catch (error) {
-            this.#db.exec("ROLLBACK TO append");
-            this.#db.exec("RELEASE append");
+            this.#db.exec("ROLLBACK TO write");
+            this.#db.exec("RELEASE write");
             return { error };
           }
         })
       );
     } catch (cause) {
-      const error = this.#storeError("storing the message", cause);
-      for (const q of batch) q.reject(error);
+      for (const q of batch) q.reject(this.#storeError(q.what, cause));
       return;
     }
     batch.forEach((q, i) => {
       const outcome = outcomes[i]!;
       if ("ok" in outcome) q.resolve(outcome.ok);
-      else q.reject(this.#storeError("storing the message", outcome.error));
+      else q.reject(this.#storeError(q.what, outcome.error));
     });
   }
 
@@ -584,7 +598,7 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   }
 
   close(): Promise<void> {
-    this.#flushAppends();
+    this.#flushWrites();
     if (this.#db.isOpen) {
       try {
         this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -377,6 +377,27 @@ Deno.test("appends made in one turn are committed in one transaction", async () 
   });
 });
 
+Deno.test("registrations made in one turn share one commit; a taken name in the batch fails alone", async () => {
+  await withStore(async (store, path) => {
+    const commitsBefore = walCommits(path);
+    const names = Array.from({ length: 50 }, (_, i) => `user${i}`);
+    const registered = names.map((n) => store.createUser(user(n)));
+    const taken = store.createUser(user("user7", "different-skeleton"));
+    assertEquals(walCommits(path), commitsBefore, "nothing committed yet");
+    await Promise.all(registered);
+    await assertStoreError(() => taken, "conflict");
+    assertEquals(walCommits(path) - commitsBefore, 1, "transactions");
+    for (const n of names) {
+      assert((await store.getUser(n)) !== null, `${n} is registered`);
+    }
+    assertEquals(
+      await store.getUserBySkeleton("different-skeleton"),
+      null,
+      "the conflicting registration left nothing",
+    );
+  });
+});
+
 Deno.test("appends made in separate turns are separate transactions", async () => {
   await withStore(async (store, path) => {
     await store.addMember("lobby", "alice");
