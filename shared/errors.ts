@@ -30,7 +30,7 @@ export class AuthError extends Error {
 
 /** A cryptographic check failed: bad signature, tampering, replay, wrong key. */
 export class CryptoError extends Error {
-  /** Create a crypto error; `cause` carries the underlying WebCrypto error if any. */
+  /** Create a crypto error; `cause` carries the underlying WebCrypto or node:crypto error if any. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "CryptoError";

@@ -10,8 +10,11 @@ import {
   sealMessage,
 } from "./envelope.ts";
 import { newSenderKey, type SenderKey } from "./sender_key.ts";
+import { sign } from "./ed25519.ts";
+import { canonicalEncode, LABELS } from "../canonical.ts";
 import { toBase64Url, utf8 } from "../bytes.ts";
 import { CryptoError } from "../errors.ts";
+import { userKey } from "../names.ts";
 import {
   assert,
   assertEquals,
@@ -188,6 +191,74 @@ Deno.test("tampering with the iv, ciphertext or signature makes open fail with C
   assertEquals(
     await openMessage(copyOf(key), HEADER, message, alice.publicKey),
     plaintext,
+  );
+});
+
+/** What the sender (who holds the signing key) could send: any bytes, validly signed. */
+async function resigned(
+  header: MessageHeader,
+  iv: Uint8Array<ArrayBuffer>,
+  ct: Uint8Array<ArrayBuffer>,
+): Promise<SealedMessage> {
+  const signed = canonicalEncode(LABELS.messageSignature, [
+    header.room,
+    userKey(header.sender),
+    header.epoch,
+    header.counter,
+    header.ts,
+    iv,
+    ct,
+  ]);
+  return { iv, ct, sig: await sign(alice.privateKey, signed) };
+}
+
+Deno.test("a ciphertext, tag or IV tampered and re-signed by the sender fails to decrypt with CryptoError", async () => {
+  const key = freshKey();
+  const { iv, ct } = await sealed(key);
+  const tampered: [string, Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>][] =
+    [
+      ["ct first bit", iv, flipBit(ct, 0)],
+      ["tag first bit", iv, flipBit(ct, ct.length - 16)],
+      ["tag last bit", iv, flipBit(ct, ct.length - 1)],
+      ["ct truncated", iv, ct.slice(0, -1)],
+      ["tag only", iv, ct.slice(-16)],
+      ["shorter than a tag", iv, ct.slice(0, 15)],
+      ["ct empty", iv, new Uint8Array(0)],
+      ["iv bit", flipBit(iv, 5), ct],
+    ];
+  for (const [what, badIv, badCt] of tampered) {
+    const message = await resigned(HEADER, badIv, badCt);
+    await assertRejects(
+      () => openMessage(copyOf(key), HEADER, message, alice.publicKey),
+      CryptoError,
+      "failed to decrypt",
+    ).catch((error) => {
+      throw new Error(what, { cause: error });
+    });
+  }
+  // Control: re-signing the untouched bytes changes nothing.
+  const same = await resigned(HEADER, iv, ct);
+  assertEquals(
+    await openMessage(copyOf(key), HEADER, same, alice.publicKey),
+    plaintext,
+  );
+});
+
+Deno.test("a timestamp changed and re-signed by the sender fails to decrypt: the whole header is the GCM associated data", async () => {
+  // ts is not part of the key derivation, so only the associated data can catch it.
+  const key = freshKey();
+  const { iv, ct } = await sealed(key);
+  const later = { ...HEADER, ts: HEADER.ts + 1 };
+  await assertRejects(
+    async () =>
+      openMessage(
+        copyOf(key),
+        later,
+        await resigned(later, iv, ct),
+        alice.publicKey,
+      ),
+    CryptoError,
+    "failed to decrypt",
   );
 });
 

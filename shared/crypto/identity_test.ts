@@ -17,6 +17,7 @@ import {
   type StoredIdentity,
   verify,
 } from "./identity.ts";
+import { canonicalEncode, LABELS } from "../canonical.ts";
 import { fromBase64Url, toBase64Url, toHex, utf8 } from "../bytes.ts";
 import { CryptoError } from "../errors.ts";
 import {
@@ -135,6 +136,21 @@ Deno.test("an identity survives export and import: it still signs, verifies, enc
   await assertSignsAndDecrypts(restored, alice);
   await assertSignsAndDecrypts(alice, restored);
   assertEquals(await fingerprint(restored), await fingerprint(alice));
+});
+
+Deno.test("importIdentity keeps both private keys non-extractable, and its signatures verify with WebCrypto", async () => {
+  const restored = await importIdentity(structuredClone(aliceStored));
+  assertEquals(restored.signingKey.extractable, false);
+  assertEquals(restored.decryptKey.extractable, false);
+  const message = utf8("sign me");
+  const sig = await sign(restored.signingKey, message);
+  assert(
+    await crypto.subtle.verify("Ed25519", alice.verifyKey, sig, message),
+  );
+  const reference = new Uint8Array(
+    await crypto.subtle.sign("Ed25519", restored.signingKey, message),
+  );
+  assertEquals(sig, reference);
 });
 
 Deno.test("importIdentity refuses an unknown key file format", async () => {
@@ -274,6 +290,19 @@ Deno.test("fingerprint is 32 bytes and stable for the same public identity", asy
     await fingerprint({ ...publicOf(alice), user: "ALICE" }),
     fp,
     "the name is case-folded",
+  );
+});
+
+Deno.test("fingerprint is crypto.subtle.digest SHA-256 of the labelled fields", async () => {
+  const labelled = canonicalEncode(LABELS.fingerprint, [
+    "alice",
+    alice.uid,
+    alice.idKey,
+    alice.encKey,
+  ]);
+  assertEquals(
+    await fingerprint({ ...publicOf(alice), user: "Alice" }),
+    new Uint8Array(await crypto.subtle.digest("SHA-256", labelled)),
   );
 });
 

@@ -7,7 +7,7 @@
  */
 import { canonicalEncode, LABELS } from "../canonical.ts";
 import { userKey } from "../names.ts";
-import { sign, verify } from "./identity.ts";
+import { sign, verify } from "./ed25519.ts";
 
 /** Everything the login signature covers. */
 export interface LoginChallenge {

@@ -1,4 +1,5 @@
 import { type LoginChallenge, signLogin, verifyLogin } from "./login.ts";
+import { canonicalEncode, LABELS } from "../canonical.ts";
 import { assert } from "../_test_assert.ts";
 
 // Login only needs the Ed25519 identity key.
@@ -71,4 +72,27 @@ Deno.test("verifyLogin returns false for a malformed signature instead of throwi
   assert(!await verifyLogin(alice.publicKey, sig.slice(0, 63), challenge));
   assert(!await verifyLogin(alice.publicKey, new Uint8Array(0), challenge));
   assert(!await verifyLogin(alice.publicKey, new Uint8Array(64), challenge));
+});
+
+/** The signed login bytes, spelled out as the protocol defines them. */
+function referenceLoginBytes(c: LoginChallenge): Uint8Array<ArrayBuffer> {
+  return canonicalEncode(LABELS.login, [
+    c.server.toLowerCase(),
+    c.session,
+    c.nonce,
+    c.uid,
+    c.user.toLowerCase(),
+    c.idKey,
+    c.encKey,
+  ]);
+}
+
+Deno.test("a login signed here verifies with crypto.subtle.verify, and one signed with crypto.subtle.sign verifies here", async () => {
+  const bytes = referenceLoginBytes(challenge);
+  const ours = await signLogin(alice.privateKey, challenge);
+  assert(await crypto.subtle.verify("Ed25519", alice.publicKey, ours, bytes));
+  const theirs = new Uint8Array(
+    await crypto.subtle.sign("Ed25519", alice.privateKey, bytes),
+  );
+  assert(await verifyLogin(alice.publicKey, theirs, challenge));
 });

@@ -4,12 +4,13 @@
  * signs each wrap. Receivers verify the signature before any RSA decryption.
  * @module
  */
+import type { KeyObject } from "node:crypto";
 import { canonicalEncode, LABELS } from "../canonical.ts";
 import { fromBase64Url, toBase64Url } from "../bytes.ts";
 import { CryptoError } from "../errors.ts";
 import { userKey } from "../names.ts";
 import type { KeyWrap } from "../protocol.ts";
-import { sign, verify } from "./identity.ts";
+import { sign, verify } from "./ed25519.ts";
 
 /** One sender's key for one room and epoch. */
 export interface SenderKey {
@@ -19,8 +20,8 @@ export interface SenderKey {
   epoch: number;
   /** 32 secret bytes. */
   key: Uint8Array<ArrayBuffer>;
-  /** HKDF base key, imported once on first use. */
-  hkdf?: CryptoKey;
+  /** `key` as a node:crypto secret KeyObject for HKDF, made once on first use. */
+  hkdf?: KeyObject;
 }
 
 /** A fresh random sender key. */
