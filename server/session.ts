@@ -3,14 +3,18 @@
  * deadline, the login challenge, then frame dispatch to the hub.
  * @module
  */
-import { decodeFrameBody } from "../shared/codec.ts";
 import {
   AuthError,
   type CryptoError,
   ProtocolError,
 } from "../shared/errors.ts";
-import { fromBase64Url, toBase64Url, toHex } from "../shared/bytes.ts";
-import { parseClientFrame } from "../shared/protocol.ts";
+import {
+  constantTimeEqual,
+  fromBase64Url,
+  toBase64Url,
+  toHex,
+} from "../shared/bytes.ts";
+import { parseClientBody } from "../shared/protocol.ts";
 import type { LoginFrame, ServerFrame } from "../shared/protocol.ts";
 import { PROTOCOL_VERSION } from "../shared/limits.ts";
 import {
@@ -86,21 +90,12 @@ export async function serveConnection(
       options.traceFrame?.(body);
       let frame;
       try {
-        frame = parseClientFrame(decodeFrameBody(body));
+        frame = parseClientBody(body, options.maxFrameBytes);
       } catch (error) {
         const e = error as ProtocolError;
         send({ t: "error", code: e.code, message: e.message });
         if (e.code === "unknown_type" && session) continue;
         break; // malformed frames close the connection
-      }
-      if (body.length > options.maxFrameBytes && frame.t !== "keys") {
-        send({
-          t: "error",
-          code: "too_large",
-          message:
-            `frame of ${body.length} bytes exceeds the ${options.maxFrameBytes}-byte limit`,
-        });
-        break;
       }
       if (!session) {
         if (frame.t !== "login" || nonceUsed) {
@@ -241,18 +236,18 @@ async function checkLogin(
     );
   }
   let idKey: Uint8Array<ArrayBuffer>, encKey: Uint8Array<ArrayBuffer>;
-  let verifyKey: CryptoKey;
+  let keys: CheckedKeys;
   try {
     idKey = fromBase64Url(frame.idKey);
     encKey = fromBase64Url(frame.encKey);
-    verifyKey = await importVerifyKey(idKey);
-    await importEncryptKey(encKey);
+    keys = await checkedKeys(frame, idKey, encKey, hub);
   } catch (cause) {
     throw new AuthError(
       "bad_key",
       `login keys rejected: ${(cause as CryptoError).message}`,
     );
   }
+  const { verifyKey } = keys;
   const ok = await verifyLogin(verifyKey, fromBase64Url(frame.sig), {
     server,
     session,
@@ -265,9 +260,10 @@ async function checkLogin(
   if (!ok) throw new AuthError("auth_failed", "login signature is not valid");
   // Admission is decided on the key before the name is claimed, so a key
   // that may not enter cannot register a name either.
-  const fingerprint = toHex(
+  keys.fingerprint ??= toHex(
     await fingerprintOf({ user: frame.user, uid: frame.uid, idKey, encKey }),
   );
+  const fingerprint = keys.fingerprint;
   const moderation = hub.moderation;
   const giveBack = frame.invite
     ? await moderation.redeemInvite(frame.invite)
@@ -285,10 +281,45 @@ async function checkLogin(
       idKey,
       encKey,
     });
+    // the record holds exactly these keys now: the next login reuses them
+    if (record.name === frame.user) checkedByUser.set(record, keys);
     if (giveBack) await moderation.admit(fingerprint, "invite");
     return { record, fingerprint };
   } catch (error) {
     await giveBack?.();
     throw error;
   }
+}
+
+/** A login's keys, imported and checked, and their fingerprint once known. */
+interface CheckedKeys {
+  verifyKey: CryptoKey;
+  fingerprint?: string;
+}
+
+/** Registered users' checked keys: a returning user's login imports nothing. */
+const checkedByUser = new WeakMap<UserRecord, CheckedKeys>();
+
+/**
+ * Import and check the login's keys, or reuse what the last login of the
+ * registered user with exactly these keys checked (compared in constant
+ * time): the RSA key parse and the Ed25519 import are half a login's crypto.
+ */
+async function checkedKeys(
+  frame: LoginFrame,
+  idKey: Uint8Array,
+  encKey: Uint8Array,
+  hub: ChatHub,
+): Promise<CheckedKeys> {
+  const known = await hub.registry.get(frame.user);
+  const same = known !== null && known.uid === frame.uid &&
+    known.name === frame.user &&
+    constantTimeEqual(known.idKey, idKey) &&
+    constantTimeEqual(known.encKey, encKey);
+  const cached = same ? checkedByUser.get(known) : undefined;
+  if (cached) return cached;
+  const keys: CheckedKeys = { verifyKey: await importVerifyKey(idKey) };
+  await importEncryptKey(encKey);
+  if (same) checkedByUser.set(known, keys);
+  return keys;
 }

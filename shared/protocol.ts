@@ -4,7 +4,7 @@
  * version lives in docs/protocol.md; keep them in step.
  * @module
  */
-import type { RawFrame } from "./codec.ts";
+import { decodeFrameBody, type RawFrame } from "./codec.ts";
 import { ProtocolError } from "./errors.ts";
 import { isValidRoom, isValidUsername } from "./names.ts";
 
@@ -372,6 +372,26 @@ export const MAX_HISTORY_PAGE = 500;
 
 /** Largest number of wraps accepted in one keys frame (one per member). */
 export const MAX_WRAPS_PER_FRAME = 2_000;
+
+/**
+ * Parse and validate one frame body from a logged-in client. A body over
+ * `maxFrameBytes` is accepted only as a `keys` frame (a big room's key
+ * distribution, bounded by the connection's larger header limit); any other
+ * type that large is ProtocolError(`too_large`), before its fields are read.
+ */
+export function parseClientBody(
+  body: Uint8Array,
+  maxFrameBytes: number,
+): ClientFrame {
+  const raw = decodeFrameBody(body);
+  if (body.length > maxFrameBytes && raw.t !== "keys") {
+    throw new ProtocolError(
+      "too_large",
+      `frame of ${body.length} bytes exceeds the ${maxFrameBytes}-byte limit`,
+    );
+  }
+  return parseClientFrame(raw);
+}
 
 /**
  * Validate an untrusted frame from a client. Unknown `t` throws

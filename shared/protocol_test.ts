@@ -1,12 +1,13 @@
 import {
   type ClientFrame,
   MAX_WRAPS_PER_FRAME,
+  parseClientBody,
   parseClientFrame,
 } from "./protocol.ts";
 import type { RawFrame } from "./codec.ts";
 import { ProtocolError } from "./errors.ts";
-import { toBase64Url } from "./bytes.ts";
-import { assertEquals, assertThrows } from "./_test_assert.ts";
+import { toBase64Url, utf8 } from "./bytes.ts";
+import { assert, assertEquals, assertThrows } from "./_test_assert.ts";
 
 const b64 = (n: number) => toBase64Url(new Uint8Array(n).fill(0xab));
 const ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
@@ -209,4 +210,37 @@ Deno.test("parseClientFrame drops unknown extra fields, including inside wraps",
     }),
     validOf("msg"),
   );
+});
+
+Deno.test("parseClientBody: over the frame limit only a keys frame is read; anything else is too_large before validation", () => {
+  const limit = 1024;
+  const wraps = Array.from({ length: 10 }, (_, i) => ({
+    to: `user${i}`,
+    wrap: "A".repeat(200),
+    sig: "B".repeat(86),
+  }));
+  const keys = utf8(JSON.stringify({
+    t: "keys",
+    room: "big",
+    epoch: 2,
+    roster: 7,
+    wraps,
+  }));
+  assert(keys.length > limit);
+  assertEquals(parseClientBody(keys, limit).t, "keys");
+  const ping = utf8(JSON.stringify({ t: "ping", n: 1, pad: "x".repeat(2000) }));
+  const error = assertThrows(() => parseClientBody(ping, limit), ProtocolError);
+  assertEquals(error.code, "too_large");
+  // a large body of an unknown type is too_large, not unknown_type (which
+  // would keep the connection)
+  const unknown = utf8(JSON.stringify({ t: "nope", pad: "x".repeat(2000) }));
+  assertEquals(
+    assertThrows(() => parseClientBody(unknown, limit), ProtocolError).code,
+    "too_large",
+  );
+  // under the limit it is parseClientFrame exactly
+  assertEquals(parseClientBody(utf8('{"t":"ping","n":3}'), limit), {
+    t: "ping",
+    n: 3,
+  });
 });

@@ -17,7 +17,6 @@
 import fc from "fast-check";
 import { join } from "node:path";
 import {
-  decodeFrameBody,
   encodeFrame,
   encodeFrameBody,
   FRAME_HEADER_BYTES,
@@ -28,7 +27,7 @@ import { concatBytes, fromBase64Url, toBase64Url } from "../shared/bytes.ts";
 import { ProtocolError } from "../shared/errors.ts";
 import { DEFAULT_LIMITS, PROTOCOL_VERSION } from "../shared/limits.ts";
 import { dmParticipants } from "../shared/names.ts";
-import { type ClientFrame, parseClientFrame } from "../shared/protocol.ts";
+import { type ClientFrame, parseClientBody } from "../shared/protocol.ts";
 import {
   generateIdentity,
   type Identity,
@@ -68,6 +67,8 @@ const SEED = seedFromEnv(0x0c4a7f2);
 const ROOM = "fuzz";
 const SERVER_NAME = "127.0.0.1";
 const LIMIT = DEFAULT_LIMITS.maxFrameBytes;
+/** After login a header may announce up to this (a big room's `keys` frame). */
+const KEYS_LIMIT = DEFAULT_SERVER_CONFIG.maxKeysFrameBytes;
 /** Anything the server must do (answer, close) happens within this. */
 const DEADLINE_MS = 5_000;
 /** A server holding a partial frame must stay silent this long. */
@@ -647,18 +648,20 @@ const badBodyArb = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 300 }),
 );
 
-/** A length header over the limit, with a few bytes of body. */
-const oversizedArb = fc.tuple(
-  fc.oneof(
-    fc.constantFrom(LIMIT + 1, 0x7fffffff, 0xffffffff),
-    fc.integer({ min: LIMIT + 1, max: 0xffffffff }),
-  ),
-  fc.uint8Array({ maxLength: 64 }),
-).map(([length, junk]) => {
-  const header = new Uint8Array(FRAME_HEADER_BYTES);
-  new DataView(header.buffer).setUint32(0, length);
-  return concatBytes(header, junk);
-});
+/** A length header over `limit`, with a few bytes of body. */
+const oversizedOver = (limit: number) =>
+  fc.tuple(
+    fc.oneof(
+      fc.constantFrom(limit + 1, 0x7fffffff, 0xffffffff),
+      fc.integer({ min: limit + 1, max: 0xffffffff }),
+    ),
+    fc.uint8Array({ maxLength: 64 }),
+  ).map(([length, junk]) => {
+    const header = new Uint8Array(FRAME_HEADER_BYTES);
+    new DataView(header.buffer).setUint32(0, length);
+    return concatBytes(header, junk);
+  });
+const oversizedArb = oversizedOver(LIMIT);
 
 type ByteMutation = { at: number; kind: number; value: number };
 
@@ -698,7 +701,7 @@ type Prediction =
   | { kind: "closes"; codes: Set<string> };
 
 /** What the server does with the first frame of `bytes`, as its own codec and validator see it. */
-function firstFrame(bytes: Uint8Array):
+function firstFrame(bytes: Uint8Array, limit = LIMIT):
   | { kind: "none" }
   | { kind: "too_large"; end: number; later: false }
   | { kind: "body"; body: Uint8Array; end: number; tooLargeLater: boolean } {
@@ -707,7 +710,7 @@ function firstFrame(bytes: Uint8Array):
   let firstEnd = 0;
   for (let at = 0; bytes.length - at >= FRAME_HEADER_BYTES;) {
     const length = view.getUint32(at);
-    if (length > LIMIT) {
+    if (length > limit) {
       if (!first) return { kind: "too_large", end: at + 4, later: false };
       return { kind: "body", body: first, end: firstEnd, tooLargeLater: true };
     }
@@ -727,7 +730,7 @@ function parseBody(
   body: Uint8Array,
 ): { frame: ClientFrame } | { error: ProtocolError } {
   try {
-    return { frame: parseClientFrame(decodeFrameBody(body)) };
+    return { frame: parseClientBody(body, LIMIT) };
   } catch (error) {
     if (error instanceof ProtocolError) return { error };
     throw new Error(
@@ -1364,7 +1367,12 @@ const shotArb: fc.Arbitrary<Shot> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant("bytes" as const),
-      bytes: fc.oneof(badBodyArb.map((b) => encodeFrameBody(b)), oversizedArb),
+      // after login a header up to KEYS_LIMIT waits for its body: only
+      // headers over it are refused at once
+      bytes: fc.oneof(
+        badBodyArb.map((b) => encodeFrameBody(b)),
+        oversizedOver(KEYS_LIMIT),
+      ),
     }),
   },
 );
@@ -1536,7 +1544,7 @@ class LoggedInFuzzer {
       // the marker after this part came back, or the server closed on it
       const closed = i === answers.length - 1;
       const answer = answers[i]!;
-      const first = firstFrame(bytes);
+      const first = firstFrame(bytes, KEYS_LIMIT);
       if (first.kind === "none") throw new Error(`${context}: not a frame`);
       const parsed = first.kind === "body" ? parseBody(first.body) : undefined;
       if (parsed === undefined || "error" in parsed) {
@@ -1585,7 +1593,7 @@ function* writes(shots: Shot[]): Generator<Shot[]> {
   let batch: Shot[] = [], bytes = 0;
   for (const shot of shots) {
     const alone = shot.kind === "bytes" &&
-      firstFrame(shot.bytes).kind === "too_large";
+      firstFrame(shot.bytes, KEYS_LIMIT).kind === "too_large";
     const size = alone
       ? Infinity
       : shot.kind === "bytes"
