@@ -3,6 +3,7 @@
  * has one), start, print where the CA is, stop cleanly on SIGINT/SIGTERM.
  * @module
  */
+import { TurnBatchedLog } from "./log_writer.ts";
 import { parseDuration } from "../shared/duration.ts";
 import {
   DEFAULT_SERVER_CONFIG,
@@ -173,9 +174,21 @@ export function configFromFlags(values: Values): ServerConfig {
 
 /** Run the server until a signal stops it. */
 export async function runServeCommand(values: Values): Promise<void> {
-  const config = configFromFlags(values);
+  const batched = new TurnBatchedLog();
+  try {
+    await serveUntilStopped(values, batched);
+  } finally {
+    batched.flush(); // nothing logged is lost on the way out
+  }
+}
+
+async function serveUntilStopped(
+  values: Values,
+  batched: TurnBatchedLog,
+): Promise<void> {
+  const log = (line: string) => batched.log(`chat: ${line}`);
+  const config = { ...configFromFlags(values), log };
   const server = await startServer(config);
-  const log = config.log;
   if (server.caPath) {
     log(
       `${
@@ -198,6 +211,7 @@ export async function runServeCommand(values: Values): Promise<void> {
   log("shutting down");
   const hardStop = setTimeout(() => {
     log("error: shutdown took over 5 s; exiting anyway");
+    batched.flush();
     Deno.exit(1);
   }, 5000);
   await server.close();

@@ -1,0 +1,43 @@
+/**
+ * The server's log on stdout, written once per event-loop turn: every line
+ * logged in one turn goes out in one write. Under a burst of logins one
+ * `console.log` (a synchronous write to a pipe) per line cost the server
+ * ~15 % of its login throughput. Lines keep their order; `flush()` writes at
+ * once (before exiting). A crash loses at most the lines of its own turn.
+ * @module
+ */
+
+/** Writes bytes somewhere, possibly only some of them (like Deno.stdout.writeSync). */
+export type SyncWriter = (bytes: Uint8Array) => number;
+
+/** Lines batched per event-loop turn. */
+export class TurnBatchedLog {
+  #lines: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #write: SyncWriter;
+  #encoder = new TextEncoder();
+
+  /** A log that writes with `write` (default: stdout). */
+  constructor(write: SyncWriter = (b) => Deno.stdout.writeSync(b)) {
+    this.#write = write;
+  }
+
+  /** Log one line (a newline is added); written at the end of this turn. */
+  readonly log = (line: string): void => {
+    this.#lines.push(line);
+    this.#timer ??= setTimeout(() => this.flush(), 0);
+  };
+
+  /** Write every waiting line now. */
+  flush(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#lines.length === 0) return;
+    const bytes = this.#encoder.encode(this.#lines.join("\n") + "\n");
+    this.#lines = [];
+    let written = 0;
+    while (written < bytes.length) {
+      written += this.#write(bytes.subarray(written));
+    }
+  }
+}
