@@ -142,7 +142,7 @@ export function parseBenchArgs(args: string[]): BenchPlan | "help" {
   const idleOf = (connections: number): IdleScenario => ({
     connections,
     workers,
-    concurrency: 32,
+    concurrency: 128,
   });
   if (v.quick) {
     loads = [load("quick-10", 10, int(v.rate, "rate", 20), 2)];
