@@ -33,6 +33,8 @@ export interface FrameSink {
   readonly queuedBytes: number;
   /** Resolves when everything queued so far is written (or the peer is gone). */
   drain(): Promise<void>;
+  /** Whether `send` would accept a frame of `length` bytes now. */
+  fits(length: number): boolean;
 }
 
 /** Limits for one connection. */
@@ -44,6 +46,9 @@ export interface ConnectionLimits {
   writeTimeoutMs?: number;
 }
 
+/** A drain() caller: woken once `until` bytes have been written in total. */
+type DrainWaiter = { until: number; wake: () => void };
+
 /** Frame reading and coalesced, bounded writing over one byte stream. */
 export class FramedConnection implements FrameSink {
   readonly conn: ByteStream;
@@ -54,7 +59,12 @@ export class FramedConnection implements FrameSink {
   #flushing = false;
   #closed = false;
   #onDrop: (reason: string) => void;
-  #drainWaiters: (() => void)[] = [];
+  /** Bytes of frames queued / written since the connection opened. */
+  #queuedTotal = 0;
+  #writtenTotal = 0;
+  /** Queued bytes as counted against the cap (see send). */
+  #chargedBytes = 0;
+  #drainWaiters: DrainWaiter[] = [];
   /** performance.now() when the write in flight began; null when none is. */
   #writeStartedAt: number | null = null;
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
@@ -114,27 +124,39 @@ export class FramedConnection implements FrameSink {
 
   /**
    * Queue a frame; false if the connection is closed or just got dropped
-   * for a full queue. An empty queue takes any one frame, so a frame larger
-   * than the whole queue (a big room's roster) can still be sent: the queue
-   * holds at most `maxQueueBytes` or that one frame.
+   * for a full queue. A frame larger than half the queue (a big room's
+   * roster) is charged as half of it: such a frame can always be sent, and
+   * the small frames that follow it (presence, messages) still fit beside
+   * it while it is written. So the queue holds at most `maxQueueBytes`, or
+   * two oversized frames and half the queue.
    */
   send(frame: Uint8Array): boolean {
     if (this.#closed) return false;
-    if (
-      this.#pendingBytes > 0 &&
-      this.#pendingBytes + frame.length > this.#limits.maxQueueBytes
-    ) {
+    if (!this.fits(frame.length)) {
       this.#onDrop("send queue full (slow consumer)");
       this.close();
       return false;
     }
     this.#pendingBytes += frame.length;
+    this.#chargedBytes += this.#charge(frame.length);
+    this.#queuedTotal += frame.length;
     this.#pending.push(frame);
     if (!this.#flushing) {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
     }
     return true;
+  }
+
+  /** Whether a frame of `length` bytes would be accepted now (true once closed: send just returns false). */
+  fits(length: number): boolean {
+    return this.#closed ||
+      this.#chargedBytes + this.#charge(length) <= this.#limits.maxQueueBytes;
+  }
+
+  /** What a frame of `length` bytes counts against the queue cap. */
+  #charge(length: number): number {
+    return Math.min(length, this.#limits.maxQueueBytes / 2);
   }
 
   async #flush(): Promise<void> {
@@ -150,6 +172,11 @@ export class FramedConnection implements FrameSink {
           written += await this.conn.write(bytes.subarray(written));
         }
         this.#pendingBytes -= bytes.length;
+        for (const chunk of chunks) {
+          this.#chargedBytes -= this.#charge(chunk.length);
+        }
+        this.#writtenTotal += bytes.length;
+        this.#wakeDrainWaiters();
       }
     } catch {
       this.close();
@@ -160,16 +187,23 @@ export class FramedConnection implements FrameSink {
     }
   }
 
+  /** Wake the drain() callers whose bytes are all written (all of them once closed). */
   #wakeDrainWaiters(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const wake of waiters) wake();
+    if (this.#drainWaiters.length === 0) return;
+    const waiting: DrainWaiter[] = [];
+    for (const waiter of this.#drainWaiters) {
+      if (this.#closed || waiter.until <= this.#writtenTotal) waiter.wake();
+      else waiting.push(waiter);
+    }
+    this.#drainWaiters = waiting;
   }
 
   /**
    * The write deadline: one timer per connection, armed only while a write
    * is in flight and re-armed for what is left when it fires early (a
    * timer per write would cost more than the write itself at high fan-out).
+   * After the last write completes the timer stays pending until it fires
+   * (at most writeTimeoutMs later), finds no write in flight and stops.
    */
   #armWriteDeadline(): void {
     const limit = this.#limits.writeTimeoutMs;
@@ -191,10 +225,14 @@ export class FramedConnection implements FrameSink {
     this.#deadlineTimer = setTimeout(check, limit);
   }
 
-  /** Wait until everything queued so far has been handed to the socket (or the connection closed). */
+  /**
+   * Wait until every frame queued so far has been handed to the socket (or
+   * the connection closed); frames queued after this call are not waited for.
+   */
   drain(): Promise<void> {
-    if (!this.#flushing || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    const until = this.#queuedTotal;
+    if (this.#closed || this.#writtenTotal >= until) return Promise.resolve();
+    return new Promise((wake) => this.#drainWaiters.push({ until, wake }));
   }
 
   /** Close the socket (idempotent). */

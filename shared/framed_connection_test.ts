@@ -170,7 +170,7 @@ Deno.test("writes that keep completing are never dropped, however long the conne
   framed.close(); // clears the deadline timer (the op sanitizer checks)
 });
 
-Deno.test("an empty queue takes one frame larger than the whole queue; a second one behind it drops", () => {
+Deno.test("a frame larger than the queue is sent, small frames still fit beside it, and a third big one drops", () => {
   const stream = new MemoryStream();
   stream.stall = true;
   const reasons: string[] = [];
@@ -178,7 +178,74 @@ Deno.test("an empty queue takes one frame larger than the whole queue; a second 
   const roster = encodeFrame({ t: "joined", pad: "x".repeat(6000) });
   assert(roster.length > limits.maxQueueBytes);
   assert(framed.send(roster), "a big room's roster goes out");
+  // presence and messages behind it, up to the other half of the queue
+  const small = encodeFrame({ t: "m", pad: "x".repeat(90) });
+  const fitting = Math.floor(limits.maxQueueBytes / 2 / small.length);
+  for (let i = 0; i < fitting; i++) {
+    assert(framed.send(small), `small frame ${i} behind the roster`);
+  }
   assertEquals(reasons, []);
-  assertEquals(framed.send(encodeFrame({ t: "m" })), false);
+  assertEquals(framed.fits(small.length), false);
+  assertEquals(framed.send(small), false);
   assertEquals(reasons, ["send queue full (slow consumer)"]);
 });
+
+Deno.test("two big frames fit in an empty queue, a third does not", () => {
+  const stream = new MemoryStream();
+  stream.stall = true;
+  const reasons: string[] = [];
+  const framed = new FramedConnection(stream, limits, (r) => reasons.push(r));
+  const roster = encodeFrame({ t: "joined", pad: "x".repeat(6000) });
+  assert(framed.send(roster) && framed.send(roster), "two rosters queued");
+  assertEquals(framed.send(roster), false);
+  assertEquals(reasons, ["send queue full (slow consumer)"]);
+});
+
+Deno.test("drain waits for the frames queued before it, not for later ones", async () => {
+  const stream = new GatedStream();
+  const framed = new FramedConnection(stream, limits);
+  framed.send(encodeFrame({ t: "m", n: 1 }));
+  const first = framed.drain();
+  let drained = false;
+  first.then(() => drained = true);
+  await stream.writing(); // the first write is in flight
+  framed.send(encodeFrame({ t: "m", n: 2 })); // queued behind it
+  stream.release();
+  await first;
+  assert(drained);
+  assertEquals(stream.done, 1, "drain resolved after the first write only");
+  assertEquals(framed.queuedBytes, encodeFrame({ t: "m", n: 2 }).length);
+  await stream.writing();
+  stream.release();
+  await framed.drain();
+  assertEquals(stream.done, 2);
+  assertEquals(framed.queuedBytes, 0);
+  framed.close();
+});
+
+/** A stream whose writes complete only when the test releases them. */
+class GatedStream extends MemoryStream {
+  done = 0;
+  #started = Promise.withResolvers<void>();
+  #gate = Promise.withResolvers<void>();
+
+  /** Resolves once a write is waiting on the gate. */
+  writing(): Promise<void> {
+    return this.#started.promise;
+  }
+
+  release(): void {
+    const gate = this.#gate;
+    this.#gate = Promise.withResolvers<void>();
+    gate.resolve();
+  }
+
+  override async write(bytes: Uint8Array): Promise<number> {
+    const gate = this.#gate.promise;
+    this.#started.resolve();
+    await gate;
+    this.#started = Promise.withResolvers<void>();
+    this.done++;
+    return bytes.length;
+  }
+}
