@@ -54,6 +54,11 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
 
 /** Concatenate byte arrays into one new array. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  return joinBytes(parts);
+}
+
+/** Join a list of byte arrays (any number of them: no argument spreading). */
+export function joinBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   let length = 0;
   for (const part of parts) length += part.length;
   const out = new Uint8Array(length);

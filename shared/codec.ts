@@ -4,7 +4,7 @@
  * @module
  */
 import { ProtocolError } from "./errors.ts";
-import { fromUtf8, utf8 } from "./bytes.ts";
+import { fromUtf8, joinBytes, utf8 } from "./bytes.ts";
 
 /** Bytes in the length header. */
 export const FRAME_HEADER_BYTES = 4;
@@ -82,7 +82,15 @@ export function decodeFrameBody(body: Uint8Array): RawFrame {
  * ```
  */
 export class FrameDecoder {
-  #buffer = new Uint8Array(0);
+  /**
+   * Copies of the bytes of a frame still arriving (the caller may reuse its
+   * read buffer), joined once the frame is complete: a big frame arriving
+   * in many reads costs one copy, not one per read.
+   */
+  #held: Uint8Array[] = [];
+  #heldBytes = 0;
+  /** Header + body bytes of the frame being held, once its header is in. */
+  #needed = 0;
   #maxFrameBytes: number;
 
   /** Create a decoder that rejects bodies larger than `maxFrameBytes`. */
@@ -97,7 +105,7 @@ export class FrameDecoder {
 
   /** Bytes held waiting for the rest of a frame. */
   get bufferedBytes(): number {
-    return this.#buffer.length;
+    return this.#heldBytes;
   }
 
   /** Append bytes and return the complete frames they finish, in order. */
@@ -108,13 +116,15 @@ export class FrameDecoder {
 
   /** Like push, but return raw bodies without parsing JSON. */
   pushBodies(chunk: Uint8Array): Uint8Array[] {
-    let buffer: Uint8Array;
-    if (this.#buffer.length === 0) {
-      buffer = chunk;
-    } else {
-      buffer = new Uint8Array(this.#buffer.length + chunk.length);
-      buffer.set(this.#buffer);
-      buffer.set(chunk, this.#buffer.length);
+    let buffer = chunk;
+    if (this.#heldBytes > 0) {
+      this.#held.push(chunk.slice());
+      this.#heldBytes += chunk.length;
+      if (this.#needed > 0 && this.#heldBytes < this.#needed) return [];
+      buffer = this.#held.length === 1 ? this.#held[0]! : joinBytes(this.#held);
+      this.#held = [];
+      this.#heldBytes = 0;
+      this.#needed = 0;
     }
     const bodies: Uint8Array[] = [];
     let offset = 0;
@@ -125,18 +135,23 @@ export class FrameDecoder {
         FRAME_HEADER_BYTES,
       ).getUint32(0);
       if (length > this.#maxFrameBytes) {
-        this.#buffer = new Uint8Array(0);
         throw new ProtocolError(
           "too_large",
           `frame of ${length} bytes exceeds the ${this.#maxFrameBytes}-byte limit`,
         );
       }
-      if (buffer.length - offset - FRAME_HEADER_BYTES < length) break;
+      if (buffer.length - offset - FRAME_HEADER_BYTES < length) {
+        this.#needed = FRAME_HEADER_BYTES + length;
+        break;
+      }
       const start = offset + FRAME_HEADER_BYTES;
       bodies.push(buffer.slice(start, start + length));
       offset = start + length;
     }
-    this.#buffer = buffer.slice(offset);
+    if (offset < buffer.length) {
+      this.#held = [buffer.slice(offset)];
+      this.#heldBytes = buffer.length - offset;
+    }
     return bodies;
   }
 }

@@ -227,3 +227,20 @@ Deno.test("codec decodes any frames, concatenated and re-chunked at random cuts,
     { numRuns: 300 },
   );
 });
+
+Deno.test("codec reassembles a big frame from many small reads of a reused buffer", () => {
+  const decoder = new FrameDecoder(8 * 1024 * 1024);
+  const frame = encodeFrame({ t: "keys", pad: "k".repeat(4 * 1024 * 1024) });
+  const reused = new Uint8Array(1024);
+  let frames: ReturnType<FrameDecoder["push"]> = [];
+  for (let at = 0; at < frame.length; at += reused.length) {
+    const n = Math.min(reused.length, frame.length - at);
+    reused.set(frame.subarray(at, at + n));
+    frames = decoder.push(reused.subarray(0, n));
+    reused.fill(0); // the caller reuses its buffer: held bytes must be copies
+    if (at + n < frame.length) assertEquals(frames.length, 0);
+  }
+  assertEquals(frames.length, 1);
+  assertEquals((frames[0]!.pad as string).length, 4 * 1024 * 1024);
+  assertEquals(decoder.bufferedBytes, 0);
+});
