@@ -7,10 +7,10 @@
  */
 import { ProtocolError } from "../shared/errors.ts";
 import { dmParticipants, dmRoomName } from "../shared/names.ts";
-import type {
-  ClientFrame,
-  MemberInfo,
-  ServerFrame,
+import {
+  type ClientFrame,
+  MAX_ROOM_MEMBERS,
+  type MemberInfo,
 } from "../shared/protocol.ts";
 import {
   frameBytes,
@@ -32,6 +32,8 @@ export { frameBytes } from "./hub_state.ts";
 export class ChatHub {
   #state: HubState;
   #relay: MessageRelay;
+  /** Room name → joins waiting for the store (they count toward the cap). */
+  #joining = new Map<string, number>();
 
   private constructor(state: HubState, store: HistoryStore & ModerationStore) {
     this.#state = state;
@@ -108,7 +110,7 @@ export class ChatHub {
     });
     await this.#state.moderation.greet(session);
     for (const room of rooms) {
-      await this.#state.sendPaced(session, await this.#joinedFrame(room, key));
+      await this.#sendJoined(session, room);
       if (cameOnline) this.#presence(room, "online", session.user, session);
       // a user in many rooms (anyone can open a DM with anyone) must not
       // overflow their own send queue by logging in: let it drain
@@ -178,20 +180,48 @@ export class ChatHub {
     const key = session.user.userKey;
     let room = this.#state.rooms.get(roomName);
     if (room?.members.has(key)) {
-      await this.#state.sendPaced(session, await this.#joinedFrame(room, key));
+      await this.#sendJoined(session, room);
       return;
     }
-    const roster = await this.#state.store.addMember(roomName, key);
+    const roster = await this.#addWithinCap(roomName, key);
     // Re-read after the await: a concurrent first join may have created the
     // room meanwhile, and replacing it would lose that member from memory.
     room = this.#roomAfterAdd(roomName, roster);
     room.members.add(key);
     this.#state.options.log(`${session.user.name} joined ${roomName}`);
-    const joined = await this.#joinedFrame(room, key);
-    for (const own of this.#state.online.get(key) ?? []) {
-      await this.#state.sendPaced(own, joined);
-    }
     this.#presence(room, "join", session.user, session);
+    for (const own of this.#state.online.get(key) ?? []) {
+      await this.#sendJoined(own, room);
+    }
+  }
+
+  /**
+   * Store a new member, refusing one past MAX_ROOM_MEMBERS (a sender key for
+   * more could not be distributed in one `keys` frame). Joins still waiting
+   * for the store count, so concurrent joins cannot overshoot.
+   */
+  async #addWithinCap(roomName: string, key: string): Promise<number> {
+    const cap = Math.min(
+      this.#state.options.maxRoomMembers ?? MAX_ROOM_MEMBERS,
+      MAX_ROOM_MEMBERS,
+    );
+    const members = this.#state.rooms.get(roomName)?.members.size ?? 0;
+    const joining = this.#joining.get(roomName) ?? 0;
+    if (members + joining >= cap) {
+      throw new ProtocolError(
+        "room_full",
+        `${roomName} has ${cap} members, the most a room can have; use another room`,
+        { cause: { room: roomName } },
+      );
+    }
+    this.#joining.set(roomName, joining + 1);
+    try {
+      return await this.#state.store.addMember(roomName, key);
+    } finally {
+      const left = this.#joining.get(roomName)! - 1;
+      if (left === 0) this.#joining.delete(roomName);
+      else this.#joining.set(roomName, left);
+    }
   }
 
   async #leave(session: HubSession, roomName: string): Promise<void> {
@@ -249,9 +279,8 @@ export class ChatHub {
     }
     room = this.#state.rooms.get(roomName)!;
     for (const user of [session.user, peer]) {
-      const joined = await this.#joinedFrame(room, user.userKey);
       for (const s of this.#state.online.get(user.userKey) ?? []) {
-        await this.#state.sendPaced(s, joined);
+        await this.#sendJoined(s, room);
       }
     }
   }
@@ -285,21 +314,48 @@ export class ChatHub {
     return room;
   }
 
-  async #joinedFrame(room: RoomState, key: string): Promise<ServerFrame> {
-    const members: MemberInfo[] = [];
-    for (const m of room.members) {
-      const user = await this.#state.registry.get(m);
-      if (user) members.push(this.#state.member(user));
+  /**
+   * Send `room`'s `joined` frame to `session`. Everything that needs an
+   * await (member records, the stored epoch, room in the send queue) comes
+   * first; the frame is then built and queued in one synchronous step, so
+   * it always reflects the roster of the moment it is queued: a presence
+   * frame queued before it is never newer than it (a client holding a
+   * stale roster would have its sender keys refused as stale_roster).
+   */
+  async #sendJoined(session: HubSession, room: RoomState): Promise<void> {
+    const key = session.user.userKey;
+    const users = new Map<string, UserRecord | null>();
+    let storedEpoch: number | undefined;
+    for (;;) {
+      if (!room.senders.has(key) && storedEpoch === undefined) {
+        storedEpoch = await this.#state.store.latestEpoch(room.name, key);
+      }
+      for (const m of room.members) {
+        if (!users.has(m)) users.set(m, await this.#state.registry.get(m));
+      }
+      if ([...room.members].some((m) => !users.has(m))) continue;
+      const epoch = room.senders.get(key)?.epoch ?? storedEpoch;
+      if (epoch === undefined) continue;
+      const members: MemberInfo[] = [];
+      for (const m of room.members) {
+        const user = users.get(m);
+        if (user) members.push(this.#state.member(user));
+      }
+      const bytes = frameBytes({
+        t: "joined",
+        room: room.name,
+        roster: room.roster,
+        epoch,
+        members,
+      });
+      if (!session.sink.fits(bytes.length)) {
+        // a big roster behind a full queue: let it drain, then rebuild
+        await session.sink.drain();
+        continue;
+      }
+      session.sink.send(bytes);
+      return;
     }
-    const epoch = room.senders.get(key)?.epoch ??
-      await this.#state.store.latestEpoch(room.name, key);
-    return {
-      t: "joined",
-      room: room.name,
-      roster: room.roster,
-      epoch,
-      members,
-    };
   }
 
   #presence(

@@ -38,6 +38,8 @@ export interface HubOptions {
   ops: Set<string>;
   /** Admit only operators and allowed keys. */
   inviteOnly: boolean;
+  /** Most members a room may have (default and at most MAX_ROOM_MEMBERS). */
+  maxRoomMembers?: number;
   log: (line: string) => void;
 }
 
@@ -79,23 +81,6 @@ export class HubState {
   /** Send one frame to one session. */
   send(session: HubSession, frame: ServerFrame): void {
     session.sink.send(frameBytes(frame));
-  }
-
-  /**
-   * Send a frame that may be large (a big room's roster): if it would not
-   * fit the send queue beside what is already waiting, let that drain
-   * first instead of dropping the session as a slow consumer.
-   */
-  async sendPaced(session: HubSession, frame: ServerFrame): Promise<void> {
-    const bytes = frameBytes(frame);
-    const sink = session.sink;
-    if (
-      sink.queuedBytes > 0 &&
-      sink.queuedBytes + bytes.length > this.options.maxQueueBytes
-    ) {
-      await sink.drain();
-    }
-    sink.send(bytes);
   }
 
   /** The room, if `session`'s user is a member; otherwise a `not_member` error. */

@@ -67,7 +67,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   certsDir: "certs",
   names: [],
   maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes,
-  maxKeysFrameBytes: 4 * 1024 * 1024,
+  maxKeysFrameBytes: 3 * 512 * 1024, // 2,000 members × ~660-byte wraps
   maxTextBytes: DEFAULT_LIMITS.maxTextBytes,
   maxQueueBytes: 1024 * 1024,
   loginTimeoutMs: 10_000,

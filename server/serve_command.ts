@@ -44,8 +44,8 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 /** The largest --max-frame-bytes: what every client can still read. */
 const MAX_FRAME_BYTES_FLAG = 1024 * 1024;
 
-/** The largest --max-keys-frame-bytes (~100,000 members' wraps). */
-const MAX_KEYS_FRAME_BYTES_FLAG = 64 * 1024 * 1024;
+/** The largest --max-keys-frame-bytes: a room's 2,000 wraps never need more. */
+const MAX_KEYS_FRAME_BYTES_FLAG = 4 * 1024 * 1024;
 
 /** A flag with a bad value: exit code 2. */
 function usage(message: string): Error {
@@ -166,7 +166,7 @@ export function configFromFlags(values: Values): ServerConfig {
   }
   if (config.maxKeysFrameBytes > MAX_KEYS_FRAME_BYTES_FLAG) {
     throw usage(
-      `--max-keys-frame-bytes may be at most ${MAX_KEYS_FRAME_BYTES_FLAG} (64 MiB)`,
+      `--max-keys-frame-bytes may be at most ${MAX_KEYS_FRAME_BYTES_FLAG} (4 MiB)`,
     );
   }
   return config;

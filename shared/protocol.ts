@@ -373,6 +373,9 @@ export const MAX_HISTORY_PAGE = 500;
 /** Largest number of wraps accepted in one keys frame (one per member). */
 export const MAX_WRAPS_PER_FRAME = 2_000;
 
+/** Largest room: every member's wrap of a sender key fits one `keys` frame. */
+export const MAX_ROOM_MEMBERS = MAX_WRAPS_PER_FRAME;
+
 /**
  * Parse and validate one frame body from a logged-in client. A body over
  * `maxFrameBytes` is accepted only as a `keys` frame (a big room's key

@@ -2,7 +2,7 @@
  * A room past ~100 members on default limits. A sender's key distribution
  * carries one wrap per member (~640 bytes each), so it outgrows the 64 KiB
  * frame limit at about 100 members; a logged-in user may send `keys`
- * frames up to --max-keys-frame-bytes (4 MiB), every other frame keeps the
+ * frames up to --max-keys-frame-bytes (1.5 MiB), every other frame keeps the
  * 64 KiB limit. Real clients, real server, default flags but the rate.
  */
 import { assert, assertEquals } from "../shared/_test_assert.ts";

@@ -1,0 +1,158 @@
+/**
+ * The hub over a real SQLite store, with sessions whose frame sinks record
+ * what they are sent (the sink is the seam to the socket; here the test
+ * decides when a send queue is full and when it drains).
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
+import { fromUtf8 } from "../shared/bytes.ts";
+import { FRAME_HEADER_BYTES } from "../shared/codec.ts";
+import { ProtocolError } from "../shared/errors.ts";
+import type { FrameSink } from "../shared/framed_connection.ts";
+import type { ServerFrame } from "../shared/protocol.ts";
+import { ChatHub, type HubSession } from "./hub.ts";
+import { SqliteHistoryStore } from "./store/sqlite_store.ts";
+
+/** A sink that records frames; while `full`, big frames wait for drain(). */
+class RecordingSink implements FrameSink {
+  frames: ServerFrame[] = [];
+  queuedBytes = 0;
+  full = false;
+  #drained = Promise.withResolvers<void>();
+  #drainCalled = Promise.withResolvers<void>();
+
+  send(bytes: Uint8Array): boolean {
+    this.frames.push(JSON.parse(fromUtf8(bytes.subarray(FRAME_HEADER_BYTES))));
+    return true;
+  }
+
+  fits(): boolean {
+    return !this.full;
+  }
+
+  drain(): Promise<void> {
+    this.#drainCalled.resolve();
+    return this.#drained.promise;
+  }
+
+  /** Resolves once someone waits for this queue to drain. */
+  waitedOn(): Promise<void> {
+    return this.#drainCalled.promise;
+  }
+
+  /** The queue emptied: waiters go on. */
+  release(): void {
+    this.full = false;
+    this.#drained.resolve();
+  }
+
+  close(): void {}
+}
+
+async function withHub(
+  maxRoomMembers: number | undefined,
+  body: (
+    hub: ChatHub,
+    login: (name: string) => Promise<HubSession>,
+  ) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "chat-hub-" });
+  const store = new SqliteHistoryStore(join(dir, "chat.db"));
+  try {
+    const hub = await ChatHub.open(store, {
+      maxTextBytes: 8192,
+      maxQueueBytes: 1 << 20,
+      rateBurst: 100,
+      ratePerSecond: 100,
+      ops: new Set(),
+      inviteOnly: false,
+      log: () => {},
+      ...(maxRoomMembers === undefined ? {} : { maxRoomMembers }),
+    });
+    const login = async (name: string): Promise<HubSession> => {
+      const user = await hub.registry.claim({
+        user: name,
+        uid: crypto.randomUUID(),
+        idKey: crypto.getRandomValues(new Uint8Array(32)),
+        encKey: crypto.getRandomValues(new Uint8Array(64)),
+      });
+      const session: HubSession = {
+        id: crypto.randomUUID(),
+        user,
+        fingerprint: name,
+        sink: new RecordingSink(),
+        sentKeys: new Set(),
+      };
+      await hub.attach(session);
+      return session;
+    };
+    await body(hub, login);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function framesOf(session: HubSession): ServerFrame[] {
+  return (session.sink as RecordingSink).frames;
+}
+
+Deno.test("a room takes members up to its cap, concurrent joins included, and refuses the next with room_full", async () => {
+  await withHub(3, async (hub, login) => {
+    const sessions = await Promise.all(
+      ["ann", "ben", "cat", "dan", "eve"].map(login),
+    );
+    const results = await Promise.allSettled(
+      sessions.map((s) => hub.handle(s, { t: "join", room: "general" })),
+    );
+    const refused = results.filter((r) => r.status === "rejected");
+    assertEquals(results.length - refused.length, 3);
+    assertEquals(refused.length, 2);
+    for (const r of refused) {
+      const error = (r as PromiseRejectedResult).reason;
+      assert(error instanceof ProtocolError, String(error));
+      assertEquals(error.code, "room_full");
+      assert(/general has 3 members/.test(error.message), error.message);
+    }
+    // a member leaving makes room for one more
+    const inside = sessions.filter((_, i) =>
+      results[i]!.status === "fulfilled"
+    );
+    const outside = sessions.filter((_, i) =>
+      results[i]!.status === "rejected"
+    );
+    await hub.handle(inside[0]!, { t: "leave", room: "general" });
+    await hub.handle(outside[0]!, { t: "join", room: "general" });
+    const joined = framesOf(outside[0]!).findLast((f) => f.t === "joined");
+    assert(joined?.t === "joined");
+    assertEquals(joined.members.length, 3);
+  });
+});
+
+Deno.test("a joined frame that waited for a full send queue carries the roster of when it was sent, not older", async () => {
+  await withHub(undefined, async (hub, login) => {
+    const ann = await login("ann");
+    const ben = await login("ben");
+    const annSink = ann.sink as RecordingSink;
+    annSink.full = true;
+    const annJoin = hub.handle(ann, { t: "join", room: "big" });
+    await annSink.waitedOn(); // ann's roster waits for her queue
+    await hub.handle(ben, { t: "join", room: "big" }); // roster changes meanwhile
+    annSink.release();
+    await annJoin;
+
+    const frames = framesOf(ann).filter((f) =>
+      (f.t === "joined" || f.t === "presence") && f.room === "big"
+    );
+    const presence = frames.find((f) => f.t === "presence");
+    assert(presence?.t === "presence" && presence.user === "ben");
+    const joined = frames.findLast((f) => f.t === "joined");
+    assert(joined?.t === "joined");
+    assert(
+      frames.indexOf(joined) > frames.indexOf(presence),
+      "the roster was sent after ben's presence",
+    );
+    assertEquals(joined.roster, presence.roster);
+    assertEquals(joined.members.map((m) => m.user).sort(), ["ann", "ben"]);
+  });
+});
