@@ -36,8 +36,12 @@ export class TurnBatchedLog {
     const bytes = this.#encoder.encode(this.#lines.join("\n") + "\n");
     this.#lines = [];
     let written = 0;
-    while (written < bytes.length) {
-      written += this.#write(bytes.subarray(written));
+    try {
+      while (written < bytes.length) {
+        written += this.#write(bytes.subarray(written));
+      }
+    } catch {
+      // stdout is gone (a closed pipe): the log is lost, the server goes on
     }
   }
 }

@@ -38,3 +38,16 @@ Deno.test("flush writes at once, finishes partial writes, and leaves no timer be
   batched.flush(); // nothing waiting: no write
   assertEquals(out.writes.join(""), "stopping\nstopped\n");
 });
+
+Deno.test("a closed stdout loses the log but never throws into the server", () => {
+  let attempts = 0;
+  const batched = new TurnBatchedLog(() => {
+    attempts++;
+    throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+  });
+  batched.log("chat: alice logged in");
+  batched.flush();
+  batched.log("chat: bob logged in");
+  batched.flush();
+  assertEquals(attempts, 2, "each batch tried once, then dropped");
+});

@@ -235,12 +235,14 @@ async function checkLogin(
       }`,
     );
   }
+  // read before the key checks: a store failure is not a bad key
+  const known = await hub.registry.get(frame.user);
   let idKey: Uint8Array<ArrayBuffer>, encKey: Uint8Array<ArrayBuffer>;
   let keys: CheckedKeys;
   try {
     idKey = fromBase64Url(frame.idKey);
     encKey = fromBase64Url(frame.encKey);
-    keys = await checkedKeys(frame, idKey, encKey, hub);
+    keys = await checkedKeys(frame, idKey, encKey, known);
   } catch (cause) {
     throw new AuthError(
       "bad_key",
@@ -302,16 +304,15 @@ const checkedByUser = new WeakMap<UserRecord, CheckedKeys>();
 
 /**
  * Import and check the login's keys, or reuse what the last login of the
- * registered user with exactly these keys checked (compared in constant
+ * registered user (`known`) with exactly these keys checked (compared in constant
  * time): the RSA key parse and the Ed25519 import are half a login's crypto.
  */
 async function checkedKeys(
   frame: LoginFrame,
   idKey: Uint8Array,
   encKey: Uint8Array,
-  hub: ChatHub,
+  known: UserRecord | null,
 ): Promise<CheckedKeys> {
-  const known = await hub.registry.get(frame.user);
   const same = known !== null && known.uid === frame.uid &&
     known.name === frame.user &&
     constantTimeEqual(known.idKey, idKey) &&

@@ -39,7 +39,11 @@ export class TlsByteStream implements ByteStream {
     // 500 members). Idle peers are the connection tracker's job.
     socket.setTimeout(0);
     socket.on("data", (chunk: Uint8Array) => {
-      this.#chunks.push(chunk);
+      // a plain view of the Buffer's bytes: callers slice it as a Uint8Array
+      // (Buffer.slice shares memory where Uint8Array.slice copies)
+      this.#chunks.push(
+        new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length),
+      );
       this.#buffered += chunk.length;
       if (this.#buffered > READ_HIGH_WATER) socket.pause();
       this.#notify();
