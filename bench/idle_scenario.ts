@@ -26,6 +26,12 @@ export interface IdleScenario {
   workers: number;
   /** Logins in flight per worker. */
   concurrency: number;
+  /**
+   * Seconds the connections are then held idle before RSS is read again:
+   * right after a login burst the heap still holds its garbage (V8 collects
+   * it on its own some seconds later, with nothing allocating).
+   */
+  settleSeconds: number;
 }
 
 /** What one target did. */
@@ -43,8 +49,14 @@ export interface IdleResult {
   /** Machine CPU used by other work during the logins (worst of the two passes). */
   otherCpuPct: number;
   rssBeforeKiB: number;
+  /** RSS 2 s after the first (registering) login pass. */
   rssAfterKiB: number;
+  /** (rssAfterKiB − rssBeforeKiB) ÷ connections: right after the logins. */
   rssPerConnectionKiB: number;
+  /** RSS after the connections were held idle for settleSeconds more. */
+  rssIdleKiB: number;
+  /** (rssIdleKiB − rssBeforeKiB) ÷ connections: the idle cost of a connection. */
+  rssIdlePerConnectionKiB: number;
   /** With --profile: live JS heap per connection after a full GC (KiB), else NaN. */
   jsHeapPerConnectionKiB: number;
   errors: number;
@@ -124,6 +136,15 @@ export async function runIdle(
     );
     await sleep(2000);
     const rssAfter = rssKiB(target.pid);
+    await sleep(sc.settleSeconds * 1000);
+    const rssIdle = rssKiB(target.pid);
+    log(
+      `  ${target.kind}: ${
+        ((rssAfter - rssBefore) / first.connected).toFixed(1)
+      } kB/connection after logins, ${
+        ((rssIdle - rssBefore) / first.connected).toFixed(1)
+      } after ${sc.settleSeconds} s idle`,
+    );
     const heapAfter = await profiler?.heapUsedKiB() ?? NaN;
     if (profiler) {
       log(
@@ -153,6 +174,10 @@ export async function runIdle(
       rssAfterKiB: rssAfter,
       rssPerConnectionKiB: first.connected
         ? (rssAfter - rssBefore) / first.connected
+        : NaN,
+      rssIdleKiB: rssIdle,
+      rssIdlePerConnectionKiB: first.connected
+        ? (rssIdle - rssBefore) / first.connected
         : NaN,
       jsHeapPerConnectionKiB: (heapAfter - heapBefore) / first.connected,
       errors: sum(status.map((s) => s.errorsTotal)) + first.failed +

@@ -139,14 +139,15 @@ export function parseBenchArgs(args: string[]): BenchPlan | "help" {
     rotationSizes: [10, 100, 1000],
     rotationRepeats: 5,
   };
-  const idleOf = (connections: number): IdleScenario => ({
+  const idleOf = (connections: number, settleSeconds = 40): IdleScenario => ({
     connections,
     workers,
     concurrency: 128,
+    settleSeconds,
   });
   if (v.quick) {
     loads = [load("quick-10", 10, int(v.rate, "rate", 20), 2)];
-    idle = [idleOf(100)];
+    idle = [idleOf(100, 2)];
     crypto = {
       messages: 200,
       payloadBytes,

@@ -83,6 +83,10 @@ export function idleRatio(chat: IdleResult, relay: IdleResult) {
       chat.rssPerConnectionKiB,
       relay.rssPerConnectionKiB,
     ),
+    rssIdlePerConnectionKiB: div(
+      chat.rssIdlePerConnectionKiB,
+      relay.rssIdlePerConnectionKiB,
+    ),
     loginsPerSec: div(chat.loginsPerSec, relay.loginsPerSec),
     firstLoginsPerSec: div(chat.firstLoginsPerSec, relay.firstLoginsPerSec),
   };
@@ -185,11 +189,28 @@ function idleTable(e: IdleEntry): string {
     ],
     ["other processes CPU %", (r) => r.otherCpuPct, undefined, 0],
     ["RSS kB before", (r) => r.rssBeforeKiB, undefined, 0],
-    ["RSS kB holding all", (r) => r.rssAfterKiB, undefined, 0],
     [
-      "RSS kB per connection",
+      "RSS kB holding all, right after the logins",
+      (r) => r.rssAfterKiB,
+      undefined,
+      0,
+    ],
+    [
+      "RSS kB per connection, right after the logins",
       (r) => r.rssPerConnectionKiB,
       e.ratio?.rssPerConnectionKiB,
+      1,
+    ],
+    [
+      `RSS kB holding all, ${e.scenario.settleSeconds} s idle later`,
+      (r) => r.rssIdleKiB,
+      undefined,
+      0,
+    ],
+    [
+      `RSS kB per connection, ${e.scenario.settleSeconds} s idle later`,
+      (r) => r.rssIdlePerConnectionKiB,
+      e.ratio?.rssIdlePerConnectionKiB,
       1,
     ],
     [

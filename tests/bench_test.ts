@@ -82,6 +82,8 @@ const IDLE_FIELDS = [
   "rssBeforeKiB",
   "rssAfterKiB",
   "rssPerConnectionKiB",
+  "rssIdleKiB",
+  "rssIdlePerConnectionKiB",
 ];
 const CRYPTO_FIELDS = [
   "sendMs",
@@ -130,6 +132,7 @@ Deno.test("bench --quick reports every measure for the server and the relay, and
     }
     assertNumbers("idle[0].ratio", idle.ratio, [
       "rssPerConnectionKiB",
+      "rssIdlePerConnectionKiB",
       "loginsPerSec",
     ]);
 

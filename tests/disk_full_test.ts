@@ -110,7 +110,7 @@ Deno.test("a full disk gives the sender an error instead of an ack, and sending 
       false,
       "the failed message was never acknowledged",
     );
-    // the server log is written once per event-loop turn: wait for the line
+    // the server log is written in batches: wait for the line
     await server.output.waitFor(
       (line) => line.includes("storage failure"),
       "the storage failure to be logged",
