@@ -85,7 +85,21 @@ Deno.test("every acknowledged message survives SIGKILLs of the server exactly on
       Promise.all(clients.map((c) => c.end())),
       new Promise<never>((_, reject) => {
         deadline = setTimeout(
-          () => reject(new Error("clients did not finish")),
+          () =>
+            reject(
+              new Error(
+                `clients did not finish:\n${
+                  clients.map((c) =>
+                    `--- ${c.user}: ${c.stderr.items.slice(-15).join("\n")}\n${
+                      c.events.items.slice(-8).map((e) => JSON.stringify(e))
+                        .join("\n")
+                    }`
+                  ).join("\n")
+                }\n--- server:\n${
+                  server?.log.split("\n").slice(-30).join("\n")
+                }`,
+              ),
+            ),
           3 * WAIT_MS,
         );
       }),
