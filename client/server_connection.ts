@@ -52,22 +52,60 @@ export interface TrustedCa {
   from: string;
 }
 
+/**
+ * How long opening a connection (TCP, then the TLS handshake) may take. A
+ * connection attempt that gets no answer (a SYN dropped, a server that
+ * accepted but never answers the handshake) fails after this and is retried,
+ * instead of waiting for the kernel to give up minutes later.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Settles like `promise`, or rejects with `TimedOut(message)` after `ms`. */
+async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Deno.errors.TimedOut(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Open a TLS connection trusting `ca` (or the system roots) and complete the handshake. */
 export async function connectToServer(
   address: ServerAddress,
   ca: TrustedCa | null,
+  timeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<Deno.TlsConn> {
   const where = `${address.host}:${address.port}`;
   const caPath = ca?.from;
   const caCerts = ca ? [ca.pem] : undefined;
+  const started = performance.now();
+  const noAnswer = `no answer within ${timeoutMs / 1000} s`;
   let conn: Deno.TlsConn;
+  const connecting = Deno.connectTls({
+    hostname: address.host,
+    port: address.port,
+    ...(caCerts ? { caCerts } : {}),
+  });
   try {
-    conn = await Deno.connectTls({
-      hostname: address.host,
-      port: address.port,
-      ...(caCerts ? { caCerts } : {}),
-    });
+    conn = await within(connecting, timeoutMs, noAnswer);
   } catch (cause) {
+    if (cause instanceof Deno.errors.TimedOut) {
+      // a connection that completes after all is closed, not leaked
+      connecting.then((late) => late.close(), () => {});
+      throw hinted(
+        `cannot connect to ${where}: ${cause.message}`,
+        "check --server and your network",
+        cause,
+      );
+    }
     if (cause instanceof Deno.errors.ConnectionRefused) {
       throw hinted(
         `cannot connect to ${where}: connection refused`,
@@ -82,9 +120,17 @@ export async function connectToServer(
     );
   }
   try {
-    await conn.handshake();
+    const left = Math.max(0, timeoutMs - (performance.now() - started));
+    await within(conn.handshake(), left, noAnswer);
   } catch (cause) {
     conn.close();
+    if (cause instanceof Deno.errors.TimedOut) {
+      throw hinted(
+        `the TLS handshake with ${where} got ${cause.message}`,
+        "is a chat server listening there? check --server",
+        cause,
+      );
+    }
     const detail = (cause as Error).message;
     if (/UnknownIssuer|UnknownCA|BadSignature/.test(detail)) {
       throw hinted(
