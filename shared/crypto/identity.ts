@@ -15,6 +15,7 @@ import {
 import { CryptoError } from "../errors.ts";
 import { userKey } from "../names.ts";
 import { sign, verify } from "./ed25519.ts";
+import { identityKeyProblem } from "./ed25519_key_check.ts";
 
 // Signing lives in ed25519.ts; re-exported for callers that import it here.
 export { sign, verify };
@@ -190,9 +191,10 @@ function checkRsaKey(key: CryptoKey): void {
   }
 }
 
-/** Import a peer's Ed25519 public key (32 raw bytes) for verifying. */
+/** Import a peer's Ed25519 public key (32 raw bytes) for verifying; small-order keys are refused. */
 export async function importVerifyKey(raw: Uint8Array): Promise<CryptoKey> {
-  if (raw.length !== 32) throw new CryptoError("identity key must be 32 bytes");
+  const problem = identityKeyProblem(raw);
+  if (problem) throw new CryptoError(problem);
   try {
     return await crypto.subtle.importKey(
       "raw",
