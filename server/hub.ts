@@ -183,11 +183,16 @@ export class ChatHub {
       await this.#sendJoined(session, room);
       return;
     }
-    const roster = await this.#addWithinCap(roomName, key);
-    // Re-read after the await: a concurrent first join may have created the
-    // room meanwhile, and replacing it would lose that member from memory.
-    room = this.#roomAfterAdd(roomName, roster);
-    room.members.add(key);
+    const releaseSeat = this.#takeSeat(roomName);
+    try {
+      const roster = await this.#state.store.addMember(roomName, key);
+      // Re-read after the await: a concurrent first join may have created
+      // the room meanwhile, and replacing it would lose that member.
+      room = this.#roomAfterAdd(roomName, roster);
+      room.members.add(key);
+    } finally {
+      releaseSeat();
+    }
     this.#state.options.log(`${session.user.name} joined ${roomName}`);
     this.#presence(room, "join", session.user, session);
     for (const own of this.#state.online.get(key) ?? []) {
@@ -196,11 +201,12 @@ export class ChatHub {
   }
 
   /**
-   * Store a new member, refusing one past MAX_ROOM_MEMBERS (a sender key for
-   * more could not be distributed in one `keys` frame). Joins still waiting
-   * for the store count, so concurrent joins cannot overshoot.
+   * Hold a seat in `roomName` for a join waiting for the store, refusing
+   * one past MAX_ROOM_MEMBERS (a sender key for more could not be
+   * distributed in one `keys` frame). Held seats count, so concurrent joins
+   * cannot overshoot; release it once the member is in `members`.
    */
-  async #addWithinCap(roomName: string, key: string): Promise<number> {
+  #takeSeat(roomName: string): () => void {
     const cap = Math.min(
       this.#state.options.maxRoomMembers ?? MAX_ROOM_MEMBERS,
       MAX_ROOM_MEMBERS,
@@ -215,13 +221,11 @@ export class ChatHub {
       );
     }
     this.#joining.set(roomName, joining + 1);
-    try {
-      return await this.#state.store.addMember(roomName, key);
-    } finally {
+    return () => {
       const left = this.#joining.get(roomName)! - 1;
       if (left === 0) this.#joining.delete(roomName);
       else this.#joining.set(roomName, left);
-    }
+    };
   }
 
   async #leave(session: HubSession, roomName: string): Promise<void> {
@@ -247,6 +251,7 @@ export class ChatHub {
     room.senders.delete(key);
     this.#state.options.log(`${user.name} left ${room.name}`);
     for (const own of this.#state.online.get(key) ?? []) {
+      own.joinedRooms.delete(room.name);
       this.#state.send(own, { t: "left", room: room.name });
     }
     this.#presence(room, "leave", user, except);
@@ -353,6 +358,11 @@ export class ChatHub {
         await session.sink.drain();
         continue;
       }
+      // left, kicked or banned while this waited: nothing to announce
+      if (this.#state.rooms.get(room.name) !== room || !room.members.has(key)) {
+        return;
+      }
+      session.joinedRooms.add(room.name);
       session.sink.send(bytes);
       return;
     }
@@ -376,7 +386,10 @@ export class ChatHub {
     if (event === "leave") recipients.add(user.userKey);
     for (const member of recipients) {
       for (const s of this.#state.online.get(member) ?? []) {
-        if (s !== except && s.user.userKey !== user.userKey) s.sink.send(frame);
+        if (
+          s !== except && s.user.userKey !== user.userKey &&
+          s.joinedRooms.has(room.name)
+        ) s.sink.send(frame);
       }
     }
   }

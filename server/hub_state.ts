@@ -23,6 +23,13 @@ export interface HubSession {
   readonly sink: FrameSink;
   /** Keys of `room\0sender\0epoch` already sent on this connection. */
   readonly sentKeys: Set<string>;
+  /**
+   * Rooms whose `joined` frame is queued on this connection. Room traffic
+   * (presence, keys, messages) goes only to these: a client drops frames of
+   * a room it has not been told it is in, and a key it dropped would count
+   * as sent. What it misses meanwhile it fetches as history once joined.
+   */
+  readonly joinedRooms: Set<string>;
 }
 
 /** Settings the hub enforces. */

@@ -82,6 +82,7 @@ async function withHub(
         fingerprint: name,
         sink: new RecordingSink(),
         sentKeys: new Set(),
+        joinedRooms: new Set(),
       };
       await hub.attach(session);
       return session;
@@ -144,15 +145,42 @@ Deno.test("a joined frame that waited for a full send queue carries the roster o
     const frames = framesOf(ann).filter((f) =>
       (f.t === "joined" || f.t === "presence") && f.room === "big"
     );
-    const presence = frames.find((f) => f.t === "presence");
-    assert(presence?.t === "presence" && presence.user === "ben");
-    const joined = frames.findLast((f) => f.t === "joined");
-    assert(joined?.t === "joined");
-    assert(
-      frames.indexOf(joined) > frames.indexOf(presence),
-      "the roster was sent after ben's presence",
-    );
-    assertEquals(joined.roster, presence.roster);
+    // ben's join happened before ann's roster was queued: she is not sent
+    // his presence (her client would drop it), his join is in her roster
+    assertEquals(frames.map((f) => f.t), ["joined"]);
+    const joined = frames[0]!;
+    assert(joined.t === "joined");
+    const bens = framesOf(ben).findLast((f) => f.t === "joined");
+    assert(bens?.t === "joined");
+    assertEquals(joined.roster, bens.roster);
     assertEquals(joined.members.map((m) => m.user).sort(), ["ann", "ben"]);
+
+    // from then on ann gets the room's traffic
+    const cat = await login("cat");
+    await hub.handle(cat, { t: "join", room: "big" });
+    assert(
+      framesOf(ann).some((f) =>
+        f.t === "presence" && f.room === "big" && f.user === "cat"
+      ),
+      "ann sees cat join",
+    );
+  });
+});
+
+Deno.test("a roster still waiting for the send queue is not sent once its user has left the room", async () => {
+  await withHub(undefined, async (hub, login) => {
+    const ann = await login("ann");
+    const annSink = ann.sink as RecordingSink;
+    annSink.full = true;
+    const annJoin = hub.handle(ann, { t: "join", room: "big" });
+    await annSink.waitedOn();
+    await hub.handle(ann, { t: "leave", room: "big" });
+    annSink.release();
+    await annJoin;
+    const about = framesOf(ann).filter((f) =>
+      (f.t === "joined" || f.t === "left") && f.room === "big"
+    ).map((f) => f.t);
+    assertEquals(about, ["left"]);
+    assertEquals(ann.joinedRooms.has("big"), false);
   });
 });

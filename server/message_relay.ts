@@ -204,7 +204,7 @@ export class MessageRelay {
     const wrapId = keyId(room.name, sender, frame.epoch);
     for (const member of room.members) {
       for (const s of this.#state.online.get(member) ?? []) {
-        if (s === session) continue;
+        if (s === session || !s.joinedRooms.has(room.name)) continue;
         if (!s.sentKeys.has(wrapId)) {
           this.#sendCurrentKey(
             s,

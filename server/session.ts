@@ -128,6 +128,7 @@ export async function serveConnection(
             fingerprint: user.fingerprint,
             sink: framed,
             sentKeys: new Set(),
+            joinedRooms: new Set(),
           };
           options.log(`${user.record.name} logged in (session ${sessionId})`);
           await hub.attach(session);

@@ -64,6 +64,8 @@ export class FramedConnection implements FrameSink {
   #writtenTotal = 0;
   /** Queued bytes as counted against the cap (see send). */
   #chargedBytes = 0;
+  /** Frames over half the queue waiting or being written (at most one). */
+  #oversizedQueued = 0;
   #drainWaiters: DrainWaiter[] = [];
   /** performance.now() when the write in flight began; null when none is. */
   #writeStartedAt: number | null = null;
@@ -125,10 +127,11 @@ export class FramedConnection implements FrameSink {
   /**
    * Queue a frame; false if the connection is closed or just got dropped
    * for a full queue. A frame larger than half the queue (a big room's
-   * roster) is charged as half of it: such a frame can always be sent, and
-   * the small frames that follow it (presence, messages) still fit beside
-   * it while it is written. So the queue holds at most `maxQueueBytes`, or
-   * two oversized frames and half the queue.
+   * roster) is charged as half of it, and only one such frame may wait at a
+   * time: it can be sent whenever the queue is at most half full, and the
+   * small frames that follow it (presence, messages) always have the other
+   * half. So the queue holds at most `maxQueueBytes`, or one oversized frame
+   * and half the queue. Callers with big frames check `fits` and `drain`.
    */
   send(frame: Uint8Array): boolean {
     if (this.#closed) return false;
@@ -139,6 +142,7 @@ export class FramedConnection implements FrameSink {
     }
     this.#pendingBytes += frame.length;
     this.#chargedBytes += this.#charge(frame.length);
+    if (this.#oversized(frame.length)) this.#oversizedQueued++;
     this.#queuedTotal += frame.length;
     this.#pending.push(frame);
     if (!this.#flushing) {
@@ -150,8 +154,14 @@ export class FramedConnection implements FrameSink {
 
   /** Whether a frame of `length` bytes would be accepted now (true once closed: send just returns false). */
   fits(length: number): boolean {
-    return this.#closed ||
-      this.#chargedBytes + this.#charge(length) <= this.#limits.maxQueueBytes;
+    if (this.#closed) return true;
+    if (this.#oversized(length) && this.#oversizedQueued > 0) return false;
+    return this.#chargedBytes + this.#charge(length) <=
+      this.#limits.maxQueueBytes;
+  }
+
+  #oversized(length: number): boolean {
+    return length > this.#limits.maxQueueBytes / 2;
   }
 
   /** What a frame of `length` bytes counts against the queue cap. */
@@ -174,6 +184,7 @@ export class FramedConnection implements FrameSink {
         this.#pendingBytes -= bytes.length;
         for (const chunk of chunks) {
           this.#chargedBytes -= this.#charge(chunk.length);
+          if (this.#oversized(chunk.length)) this.#oversizedQueued--;
         }
         this.#writtenTotal += bytes.length;
         this.#wakeDrainWaiters();

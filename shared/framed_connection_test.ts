@@ -170,7 +170,7 @@ Deno.test("writes that keep completing are never dropped, however long the conne
   framed.close(); // clears the deadline timer (the op sanitizer checks)
 });
 
-Deno.test("a frame larger than the queue is sent, small frames still fit beside it, and a third big one drops", () => {
+Deno.test("a frame larger than the queue is sent, small frames fill the other half, and one more drops the peer", () => {
   const stream = new MemoryStream();
   stream.stall = true;
   const reasons: string[] = [];
@@ -190,15 +190,21 @@ Deno.test("a frame larger than the queue is sent, small frames still fit beside 
   assertEquals(reasons, ["send queue full (slow consumer)"]);
 });
 
-Deno.test("two big frames fit in an empty queue, a third does not", () => {
-  const stream = new MemoryStream();
-  stream.stall = true;
+Deno.test("a second big frame does not fit while one is queued; after it is written it does", async () => {
+  const stream = new GatedStream();
   const reasons: string[] = [];
   const framed = new FramedConnection(stream, limits, (r) => reasons.push(r));
   const roster = encodeFrame({ t: "joined", pad: "x".repeat(6000) });
-  assert(framed.send(roster) && framed.send(roster), "two rosters queued");
-  assertEquals(framed.send(roster), false);
-  assertEquals(reasons, ["send queue full (slow consumer)"]);
+  assert(framed.send(roster), "the first roster goes out");
+  assertEquals(framed.fits(roster.length), false);
+  // the other half of the queue is still there for small frames
+  assert(framed.send(encodeFrame({ t: "presence" })));
+  await stream.writing();
+  stream.release();
+  await framed.drain();
+  assertEquals(framed.fits(roster.length), true);
+  assertEquals(reasons, []);
+  framed.close();
 });
 
 Deno.test("drain waits for the frames queued before it, not for later ones", async () => {
