@@ -49,7 +49,7 @@ import {
 import type { EventSink } from "./events.ts";
 import { Outbox, type OutgoingMessage } from "./outbox.ts";
 import { PeopleDirectory } from "./people.ts";
-import { RoomView } from "./room_view.ts";
+import { type Person, RoomView } from "./room_view.ts";
 import { asServerFrame, serverFrameProblem } from "./server_frames.ts";
 import { Transcript } from "./transcript.ts";
 import type { TrustStore } from "./trust_store.ts";
@@ -155,6 +155,10 @@ export class ChatClient {
 
   /** Serve one connection until it ends; say how it ended. */
   async runConnection(stream: ByteStream): Promise<ConnectionOutcome> {
+    if (this.#closing) {
+      stream.close();
+      return "closed";
+    }
     const conn = new FramedConnection(stream, {
       // a relayed message fits the server's --max-frame-bytes (at most
       // 1 MiB); a big room's roster (`joined`, ~710 bytes per member) does not
@@ -578,7 +582,7 @@ export class ChatClient {
     room.members.clear();
     for (const member of frame.members) {
       const person = await this.#see(member, frame.room);
-      room.members.set(person.key, person);
+      if (person) room.members.set(person.key, person);
     }
     const firstOnThisConnection = !room.live;
     room.live = true;
@@ -663,7 +667,9 @@ export class ChatClient {
     if (frame.event === "join" || frame.event === "leave") {
       room.roster = frame.roster;
       if (frame.event === "join" && frame.member) {
-        room.members.set(key, await this.#see(frame.member, frame.room));
+        const person = await this.#see(frame.member, frame.room);
+        if (person) room.members.set(key, person);
+        else room.members.delete(key);
       } else {
         room.members.delete(key);
       }
@@ -684,8 +690,23 @@ export class ChatClient {
     });
   }
 
-  async #see(member: MemberInfo, room: string) {
-    const { person, observation } = await this.people.see(member);
+  /**
+   * Import a member's keys; null (with a warning) when they are unusable,
+   * e.g. a small-order identity key registered before servers refused them:
+   * that member is left out of the room's key distribution.
+   */
+  async #see(member: MemberInfo, room: string): Promise<Person | null> {
+    let seen;
+    try {
+      seen = await this.people.see(member);
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      this.#error(
+        `ignoring ${member.user} in ${room}: their keys are unusable (${error.message}); nothing is encrypted to them`,
+      );
+      return null;
+    }
+    const { person, observation } = seen;
     if (observation === "changed" && person.key !== this.#me) {
       const blocked = this.#options.trust.isBlocked(person.key);
       this.#system(
@@ -861,6 +882,18 @@ export class ChatClient {
   }
 
   #onError(frame: ErrorFrame): void {
+    if (
+      !this.#everReady && frame.room === this.#options.room &&
+      frame.code === "room_full"
+    ) {
+      // the room this session was started for cannot be joined: stop, do
+      // not reconnect to be refused again
+      this.#refusal = Object.assign(new Error(frame.message), {
+        code: frame.code,
+      });
+      this.#conn?.close();
+      return;
+    }
     if (!this.#conn || (!this.#roomsLive() && !frame.id && !frame.room)) {
       // refused before we were in: a login failure
       this.#refusal = Object.assign(new Error(frame.message), {
@@ -917,10 +950,14 @@ export class ChatClient {
       this.#userWaiters.clear();
       return; // the caller reports "no user named …"
     }
+    if (frame.room && this.#roomWaiters.has(frame.room)) {
+      // an answer about a room someone waits to join: it was not joined
+      for (const wake of this.#roomWaiters.get(frame.room)!) wake(false);
+      this.#roomWaiters.delete(frame.room);
+    }
     if (
-      ["no_such_user", "bad_room", "not_member", "bad_frame"].includes(
-        frame.code,
-      )
+      ["no_such_user", "bad_room", "not_member", "bad_frame", "room_full"]
+        .includes(frame.code)
     ) {
       for (const waiters of this.#roomWaiters.values()) {
         for (const wake of waiters) wake(false);

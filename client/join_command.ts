@@ -137,6 +137,8 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
       {
         hint: (error as { code?: string }).code === "name_taken"
           ? "that name belongs to another key on this server; pick another --user"
+          : (error as { code?: string }).code === "room_full"
+          ? "pick another room with --room"
           : "check --server, --ca and --user",
       },
     );
