@@ -42,6 +42,11 @@ export async function keepConnected(
     if (await sleepUnlessClosed(client, delay)) return "closed";
     try {
       stream = await connect();
+      if (client.closing) {
+        // closed while connecting: nobody wants this connection any more
+        stream.close();
+        return "closed";
+      }
       backoff.reset();
       emit({ type: "system", message: "reconnected" });
     } catch (error) {
