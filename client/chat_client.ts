@@ -956,8 +956,9 @@ export class ChatClient {
       this.#roomWaiters.delete(frame.room);
     }
     if (
-      ["no_such_user", "bad_room", "not_member", "bad_frame", "room_full"]
-        .includes(frame.code)
+      ["no_such_user", "bad_room", "not_member", "bad_frame"].includes(
+        frame.code,
+      )
     ) {
       for (const waiters of this.#roomWaiters.values()) {
         for (const wake of waiters) wake(false);

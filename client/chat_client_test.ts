@@ -9,6 +9,23 @@ function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
+/** A client for alice, starting in `room`, recording its events. */
+async function aliceIn(
+  room: string,
+  events: ChatEvent[],
+  timing: { idlePingMs?: number; idleTimeoutMs?: number } = {},
+): Promise<ChatClient> {
+  return new ChatClient({
+    identity: await generateIdentity("alice"),
+    fingerprint: "test",
+    trust: TrustStore.inMemory(),
+    serverName: "127.0.0.1",
+    room,
+    onEvent: (e) => events.push(e),
+    ...timing,
+  });
+}
+
 Deno.test("a client gives up on a server that goes silent: it pings, then drops the connection", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -16,13 +33,7 @@ Deno.test("a client gives up on a server that goes silent: it pings, then drops 
   const serverSide = await listener.accept();
   const events: ChatEvent[] = [];
   try {
-    const client = new ChatClient({
-      identity: await generateIdentity("alice"),
-      fingerprint: "test",
-      trust: TrustStore.inMemory(),
-      serverName: "127.0.0.1",
-      room: "general",
-      onEvent: (e) => events.push(e),
+    const client = await aliceIn("general", events, {
       idlePingMs: 100,
       idleTimeoutMs: 400,
     });
@@ -78,14 +89,7 @@ async function withScriptedServer(
     await serverSide.write(encodeFrame(f as RawFrame));
   };
   const events: ChatEvent[] = [];
-  const client = new ChatClient({
-    identity: await generateIdentity("alice"),
-    fingerprint: "test",
-    trust: TrustStore.inMemory(),
-    serverName: "127.0.0.1",
-    room: "general",
-    onEvent: (e) => events.push(e),
-  });
+  const client = await aliceIn("general", events);
   const serving = (async () => {
     await send({
       t: "hello",

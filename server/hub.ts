@@ -335,10 +335,10 @@ export class ChatHub {
       if (!room.senders.has(key) && storedEpoch === undefined) {
         storedEpoch = await this.#state.store.latestEpoch(room.name, key);
       }
+      // (a Set's iterator also visits members added during the awaits)
       for (const m of room.members) {
         if (!users.has(m)) users.set(m, await this.#state.registry.get(m));
       }
-      if ([...room.members].some((m) => !users.has(m))) continue;
       const epoch = room.senders.get(key)?.epoch ?? storedEpoch;
       if (epoch === undefined) continue;
       const members: MemberInfo[] = [];
