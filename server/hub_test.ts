@@ -55,9 +55,10 @@ async function withHub(
     hub: ChatHub,
     login: (name: string) => Promise<HubSession>,
   ) => Promise<void>,
+  Store: typeof SqliteHistoryStore = SqliteHistoryStore,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "chat-hub-" });
-  const store = new SqliteHistoryStore(join(dir, "chat.db"));
+  const store = new Store(join(dir, "chat.db"));
   try {
     const hub = await ChatHub.open(store, {
       maxTextBytes: 8192,
@@ -183,4 +184,60 @@ Deno.test("a roster still waiting for the send queue is not sent once its user h
     assertEquals(about, ["left"]);
     assertEquals(ann.joinedRooms.has("big"), false);
   });
+});
+
+/** The real SQLite store, except that message appends wait for the test's go. */
+class GatedAppendStore extends SqliteHistoryStore {
+  static gate = Promise.withResolvers<void>();
+  static waiting = Promise.withResolvers<void>();
+  override async appendMessage(
+    message: Parameters<SqliteHistoryStore["appendMessage"]>[0],
+  ): ReturnType<SqliteHistoryStore["appendMessage"]> {
+    GatedAppendStore.waiting.resolve();
+    await GatedAppendStore.gate.promise;
+    return await super.appendMessage(message);
+  }
+}
+
+Deno.test("a message accepted before someone joined is not relayed to them, even if its commit ends after the join", async () => {
+  await withHub(undefined, async (hub, login) => {
+    const ann = await login("ann");
+    const ben = await login("ben");
+    await hub.handle(ann, { t: "join", room: "r" });
+    const annJoined = framesOf(ann).findLast((f) => f.t === "joined");
+    assert(annJoined?.t === "joined");
+    await hub.handle(ann, {
+      t: "keys",
+      room: "r",
+      epoch: 1,
+      roster: annJoined.roster,
+      wraps: [{ to: "ann", wrap: "w", sig: "s" }],
+    });
+    const sending = hub.handle(ann, {
+      t: "msg",
+      id: crypto.randomUUID(),
+      room: "r",
+      epoch: 1,
+      counter: 0,
+      ts: Date.now(),
+      iv: "i",
+      ct: "c",
+      sig: "s",
+    });
+    await GatedAppendStore.waiting.promise; // accepted, being committed
+    await hub.handle(ben, { t: "join", room: "r" });
+    assert(ben.joinedRooms.has("r"), "ben is in and told so");
+    GatedAppendStore.gate.resolve();
+    await sending;
+    assert(
+      framesOf(ann).some((f) => f.t === "ack"),
+      "ann's message was stored and acknowledged",
+    );
+    assertEquals(
+      framesOf(ben).filter((f) =>
+        (f.t === "msg" || f.t === "key") && f.room === "r"
+      ),
+      [],
+    );
+  }, GatedAppendStore);
 });

@@ -202,7 +202,11 @@ export class MessageRelay {
       false,
     );
     const wrapId = keyId(room.name, sender, frame.epoch);
+    // Someone who joined while this message was being committed has no wrap
+    // of its key: it was accepted before they were in, it is not theirs.
+    const rosterChanged = room.roster !== senderState.roster;
     for (const member of room.members) {
+      if (rosterChanged && !senderState.wraps.has(member)) continue;
       for (const s of this.#state.online.get(member) ?? []) {
         if (s === session || !s.joinedRooms.has(room.name)) continue;
         if (!s.sentKeys.has(wrapId)) {
