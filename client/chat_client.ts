@@ -28,6 +28,7 @@ import {
   decodeBody,
   encodeBody,
   type MessageBody,
+  type MessageKind,
   openMessage,
   sealMessage,
 } from "../shared/crypto/envelope.ts";
@@ -49,7 +50,7 @@ import {
 import type { EventSink } from "./events.ts";
 import { Outbox, type OutgoingMessage } from "./outbox.ts";
 import { PeopleDirectory } from "./people.ts";
-import { type Person, RoomView } from "./room_view.ts";
+import { type Person, type RoomTopic, RoomView } from "./room_view.ts";
 import { asServerFrame, serverFrameProblem } from "./server_frames.ts";
 import { Transcript } from "./transcript.ts";
 import type { TrustStore } from "./trust_store.ts";
@@ -62,6 +63,8 @@ export interface ChatClientOptions {
   trust: TrustStore;
   /** The host name we connect to (bound into the login signature). */
   serverName: string;
+  /** The server as the user knows it (host:port), for the ready event; default serverName. */
+  serverLabel?: string;
   /** Room to join after the first login. */
   room: string;
   onEvent: EventSink;
@@ -74,6 +77,9 @@ export interface ChatClientOptions {
   /** …and give up on the connection (and reconnect) after this much (default 75 s). */
   idleTimeoutMs?: number;
 }
+
+/** Whether send() queued the message or refused it (the reason was reported). */
+export type SendResult = "queued" | "refused";
 
 /** How one connection ended. */
 export type ConnectionOutcome = "closed" | "lost" | "refused";
@@ -102,6 +108,9 @@ export class ChatClient {
   #roomWaiters = new Map<string, ((joined: boolean) => void)[]>();
   #userWaiters = new Map<string, ((m: MemberInfo | null) => void)[]>();
   #loadWaiters = new Map<string, (count: number | null) => void>();
+  /** ping number → wake: the server answers frames in order, so its pong means "all earlier answered". */
+  #barriers = new Map<number, () => void>();
+  #nextBarrier = 1;
   #maxTextBytes: number = DEFAULT_LIMITS.maxTextBytes;
   #current: string;
   #closing = false;
@@ -208,25 +217,33 @@ export class ChatClient {
     return "lost";
   }
 
-  /** Send text (or a /me action) to the current room or `room`. */
-  send(text: string, kind: "text" | "me" = "text", room = this.#current): void {
+  /**
+   * Send text (or a /me action, or a topic) to the current room or `room`.
+   * "refused" (with the reason reported) when it was not queued: the caller
+   * keeps the text, e.g. back in the input line.
+   */
+  send(
+    text: string,
+    kind: MessageKind = "text",
+    room = this.#current,
+  ): SendResult {
     if (!this.#rooms.has(room)) {
       this.#error(`you are not in ${room}; /join a room first`);
-      return;
+      return "refused";
     }
     const size = utf8(text).length;
     if (size > this.#maxTextBytes) {
       this.#error(
         `message not sent: ${size} bytes is over the ${this.#maxTextBytes}-byte limit`,
       );
-      return;
+      return "refused";
     }
     const message = this.#outbox.add(room, { kind, text });
     if (!message) {
       this.#error(
         "message not sent: too many messages await the server; slow down",
       );
-      return;
+      return "refused";
     }
     if (!this.#conn) {
       this.#system(
@@ -234,17 +251,31 @@ export class ChatClient {
       );
     }
     this.#queueTransmit(message);
+    return "queued";
   }
 
   /** Send a direct message to `user`, opening the DM room first if needed. */
-  async sendDirect(user: string, text: string): Promise<void> {
+  async sendDirect(user: string, text: string): Promise<SendResult> {
+    const room = await this.openDirect(user);
+    if (room === null) return "refused"; // the error was reported
+    return this.send(text, "text", room);
+  }
+
+  /**
+   * Open (or find) the direct-message room with `user`; resolves its name,
+   * or null when the server refused (the error was reported).
+   */
+  async openDirect(user: string): Promise<string | null> {
     const room = dmRoomName(this.#me, user);
-    if (!this.#rooms.has(room)) {
-      const opened = this.#waitForRoom(room);
-      this.#write({ t: "dm", user });
-      if (!await opened) return; // the error was reported
-    }
-    this.send(text, "text", room);
+    if (this.#rooms.has(room)) return room;
+    const opened = this.#waitForRoom(room);
+    this.#write({ t: "dm", user });
+    return await opened ? room : null;
+  }
+
+  /** The last topic seen in `room` (set by a member with /topic), if any. */
+  topic(room: string): RoomTopic | undefined {
+    return this.#rooms.get(room)?.topic;
   }
 
   /** Join `room` and make it current. */
@@ -278,14 +309,19 @@ export class ChatClient {
     }
   }
 
-  /** Send a moderation request (answered with notices or an error). */
-  moderate(frame: ModFrame): void {
+  /**
+   * Send a moderation request; resolves once the server has answered it
+   * (with notices or an error, already reported).
+   */
+  moderate(frame: ModFrame): Promise<void> {
     this.#write(frame);
+    return this.#barrier();
   }
 
-  /** Ask the server for the room list (answered as a system event). */
-  listRooms(): void {
+  /** Ask the server for the room list; resolves once the rooms event was emitted. */
+  listRooms(): Promise<void> {
     this.#write({ t: "list" });
+    return this.#barrier();
   }
 
   /** Look up a user's public keys on the server; null if there is no such user. */
@@ -519,14 +555,15 @@ export class ChatClient {
       case "notice":
         return this.#system(`server: ${frame.message}`);
       case "rooms":
-        return this.#system(
-          frame.rooms.length === 0 ? "no rooms yet" : "rooms:\n" +
-            frame.rooms.map((r) =>
-              `  ${
-                r.room.startsWith("dm:") ? r.room : "#" + r.room
-              } (${r.members} members)${r.joined ? " *" : ""}`
-            ).join("\n"),
-        );
+        return this.#options.onEvent({
+          type: "rooms",
+          rooms: frame.rooms.map((r) => ({
+            room: r.room,
+            members: r.members,
+            joined: r.joined,
+            current: r.room === this.#current,
+          })),
+        });
       case "user": {
         const key = userKey(frame.member.user);
         for (const resolve of this.#userWaiters.get(key) ?? []) {
@@ -539,6 +576,8 @@ export class ChatClient {
         this.#write({ t: "pong", n: frame.n });
         return;
       case "pong":
+        this.#barriers.get(frame.n)?.();
+        this.#barriers.delete(frame.n);
         return;
     }
   }
@@ -594,6 +633,7 @@ export class ChatClient {
         user: this.#options.identity.user,
         fingerprint: this.#options.fingerprint,
         room: frame.room,
+        server: this.#options.serverLabel ?? this.#options.serverName,
       });
     }
     if (firstOnThisConnection) {
@@ -685,6 +725,7 @@ export class ChatClient {
     this.#options.onEvent({
       type: "presence",
       room: frame.room,
+      rooms: [frame.room],
       user: frame.user,
       online: frame.event === "online",
     });
@@ -984,8 +1025,24 @@ export class ChatClient {
     });
   }
 
+  /**
+   * Resolves once the server has answered every frame sent before this
+   * call (it handles a connection's frames in order and pongs in turn), or
+   * the connection ended.
+   */
+  #barrier(): Promise<void> {
+    if (!this.#conn) return Promise.resolve();
+    const n = this.#nextBarrier++;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#barriers.set(n, resolve);
+    this.#write({ t: "ping", n });
+    return promise;
+  }
+
   /** A connection ended: nobody may wait for its answers. */
   #wakeWaiters(): void {
+    for (const wake of this.#barriers.values()) wake();
+    this.#barriers.clear();
     for (const waiters of this.#roomWaiters.values()) {
       for (const wake of waiters) {
         wake(false);

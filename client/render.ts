@@ -117,5 +117,8 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string {
           ? paint(c, "1;31", `!!! ${sanitizeForTerminal(line)}`)
           : `* ${sanitizeForTerminal(line)}`
       ).join("\n");
+    default:
+      // TODO(issue 11): history, rooms, who, whois, clear
+      return `* ${sanitizeForTerminal(JSON.stringify(event))}`;
   }
 }

@@ -223,6 +223,7 @@ Deno.test("presence says online or offline, with the room when it is not the cur
     renderEvent({
       type: "presence",
       room: "general",
+      rooms: ["general"],
       user: "bob",
       online: true,
     }, PLAIN),
@@ -232,6 +233,7 @@ Deno.test("presence says online or offline, with the room when it is not the cur
     renderEvent({
       type: "presence",
       room: "random",
+      rooms: ["random"],
       user: "bob",
       online: false,
     }, PLAIN),
@@ -271,6 +273,7 @@ Deno.test("ready says who you are, your fingerprint and the room", () => {
       user: "alice",
       fingerprint: "ab12",
       room: "general",
+      server: "localhost:7443",
     }, PLAIN),
     "logged in as alice (fingerprint ab12) in #general; /help for commands",
   );
@@ -313,7 +316,13 @@ Deno.test("with colour on, join, leave and presence are dimmed", () => {
   const events: ChatEvent[] = [
     { type: "join", room: "general", user: "bob" },
     { type: "leave", room: "general", user: "bob" },
-    { type: "presence", room: "general", user: "bob", online: true },
+    {
+      type: "presence",
+      room: "general",
+      rooms: ["general"],
+      user: "bob",
+      online: true,
+    },
   ];
   for (const event of events) {
     assert(dimness(renderEvent(event, COLOR)).every((c) => c.dim), event.type);
@@ -332,7 +341,7 @@ Deno.test("a hostile room, user name or text cannot put an escape on the screen"
     message({ room: `dm:alice:${user}`, from: user, text }),
     { type: "join", room, user },
     { type: "leave", room, user },
-    { type: "presence", room, user, online: true },
+    { type: "presence", room, rooms: [room], user, online: true },
     { type: "error", message: text },
     { type: "system", message: text },
     { type: "system", message: text, warning: true },

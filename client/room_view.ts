@@ -18,6 +18,13 @@ export interface Person {
   online: boolean;
 }
 
+/** A room's topic as last set by a member (signed and encrypted like a message). */
+export interface RoomTopic {
+  text: string;
+  from: string;
+  ts: number;
+}
+
 /** One room as this client sees it. */
 export class RoomView {
   readonly name: string;
@@ -45,6 +52,8 @@ export class RoomView {
   historyMode: "initial" | "after" | "load" | null = null;
   /** Highest seq received by the catch-up in flight. */
   catchUpCursor = 0;
+  /** The newest topic seen, if any. */
+  topic: RoomTopic | undefined = undefined;
 
   /** An empty view of `name`. */
   constructor(name: string) {

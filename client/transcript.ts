@@ -3,6 +3,7 @@
  * and its two file formats (text and JSON lines).
  * @module
  */
+import type { MessageKind } from "../shared/crypto/envelope.ts";
 import { sanitizeForTerminal } from "./render.ts";
 
 /** One decrypted message as it goes into a saved transcript. */
@@ -10,7 +11,7 @@ export interface TranscriptEntry {
   seq: number;
   ts: number;
   from: string;
-  kind: "text" | "me";
+  kind: MessageKind;
   text: string;
 }
 

@@ -39,13 +39,23 @@ export interface SealedMessage {
   sig: Uint8Array<ArrayBuffer>;
 }
 
+/** What kind of message a body is: plain text, a /me action, or a room topic. */
+export type MessageKind = "text" | "me" | "topic";
+
 /** What a message says once decrypted. */
 export interface MessageBody {
-  kind: "text" | "me";
+  kind: MessageKind;
   text: string;
 }
 
-const KIND_BYTES = { text: 0x01, me: 0x02 } as const;
+const KIND_BYTES: Record<MessageKind, number> = {
+  text: 0x01,
+  me: 0x02,
+  topic: 0x03,
+};
+const KIND_BY_BYTE = new Map<number, MessageKind>(
+  Object.entries(KIND_BYTES).map(([kind, byte]) => [byte, kind as MessageKind]),
+);
 
 /** Encrypted bytes a body of `textBytes` UTF-8 bytes takes: kind byte, text, GCM tag. */
 export function ciphertextBytes(textBytes: number): number {
@@ -54,7 +64,7 @@ export function ciphertextBytes(textBytes: number): number {
 
 /**
  * Serialise a message body for encryption: one kind byte (0x01 text,
- * 0x02 /me) followed by the UTF-8 text. No escaping, so the size is exact.
+ * 0x02 /me, 0x03 topic) followed by the UTF-8 text. No escaping, so the size is exact.
  */
 export function encodeBody(body: MessageBody): Uint8Array<ArrayBuffer> {
   const text = utf8(body.text);
@@ -66,11 +76,7 @@ export function encodeBody(body: MessageBody): Uint8Array<ArrayBuffer> {
 
 /** Parse a decrypted message body; throws CryptoError if it is not one. */
 export function decodeBody(bytes: Uint8Array): MessageBody {
-  const kind = bytes[0] === KIND_BYTES.text
-    ? "text"
-    : bytes[0] === KIND_BYTES.me
-    ? "me"
-    : null;
+  const kind = bytes[0] === undefined ? undefined : KIND_BY_BYTE.get(bytes[0]);
   if (kind) {
     try {
       return { kind, text: fromUtf8(bytes.subarray(1)) };
