@@ -1,4 +1,10 @@
-import { type ParsedInput, parseInput } from "./commands.ts";
+import {
+  COMMAND_HELP,
+  COMMAND_NAMES,
+  HELP_GROUPS,
+  type ParsedInput,
+  parseInput,
+} from "./commands.ts";
 import { roomNameProblem, usernameProblem } from "../shared/names.ts";
 import fc from "fast-check";
 import { assert, assertEquals } from "../shared/_test_assert.ts";
@@ -440,6 +446,95 @@ const CASES: [string, string, ParsedInput][] = [
       USAGE.savePaths,
     ),
   ],
+  // IRC habits (issue 11, item 12)
+  [
+    "/part leaves the current room like /leave",
+    "/part",
+    command({
+      name: "leave",
+      room: null,
+    }),
+  ],
+  [
+    "/part #x leaves the named room",
+    "/part #X",
+    command({
+      name: "leave",
+      room: "x",
+    }),
+  ],
+  [
+    "/part with two rooms names /part in its usage",
+    "/part a b",
+    invalid(
+      "usage: /part [#room]",
+    ),
+  ],
+  ["/names lists who is here like /who", "/names", command({ name: "who" })],
+  ["/list lists rooms like /rooms", "/LIST", command({ name: "rooms" })],
+  ["/clear clears the screen", "/clear", command({ name: "clear" })],
+  [
+    "/query USER opens the DM without sending",
+    "/query @Bob",
+    command({
+      name: "query",
+      user: "Bob",
+      text: null,
+    }),
+  ],
+  [
+    "/query USER TEXT opens the DM and sends TEXT",
+    "/query bob  hi  there ",
+    command({
+      name: "query",
+      user: "bob",
+      text: "hi  there",
+    }),
+  ],
+  [
+    "/query alone is a usage error",
+    "/query",
+    invalid(
+      "usage: /query USER [text]",
+    ),
+  ],
+  [
+    "/query with a bad name says why",
+    "/query bad!name",
+    invalid(
+      `"bad!name": ${USER_PROBLEM}`,
+    ),
+  ],
+  [
+    "/topic alone shows the topic",
+    "/topic",
+    command({
+      name: "topic",
+      text: null,
+    }),
+  ],
+  [
+    "/topic TEXT sets it, inner spaces kept",
+    "/topic  Release  Friday ",
+    command({
+      name: "topic",
+      text: "Release  Friday",
+    }),
+  ],
+  [
+    "/unignore alone is a usage error",
+    "/unignore",
+    invalid(
+      "usage: /unignore USER",
+    ),
+  ],
+  [
+    "a name of an Object property is an unknown command",
+    "/constructor",
+    invalid(
+      "unknown command /constructor; type /help for the list",
+    ),
+  ],
   // unknown
   [
     "an unknown command points to /help",
@@ -488,4 +583,63 @@ Deno.test("parse input: never throws, whatever is typed", () => {
       },
     ),
   );
+});
+
+// ---- /help against the parser ------------------------------------------------
+
+/** Every `/name` mentioned in the help text. */
+function namesInHelp(): string[] {
+  return [...COMMAND_HELP.matchAll(/(?<![/\w])\/([a-z]+)\b/g)].map((m) =>
+    m[1]!
+  );
+}
+
+Deno.test("help: every /command it mentions is one the parser knows", () => {
+  const mentioned = namesInHelp();
+  assert(mentioned.length > 20, `only ${mentioned.length} found`);
+  for (const name of mentioned) {
+    const parsed = parseInput(`/${name}`);
+    assert(
+      parsed.kind === "command" ||
+        (parsed.kind === "invalid" && parsed.message.startsWith("usage:")),
+      `/help mentions /${name}, which parses to ${JSON.stringify(parsed)}`,
+    );
+  }
+});
+
+Deno.test("help: every command the parser knows is in it", () => {
+  const mentioned = new Set(namesInHelp());
+  for (const name of COMMAND_NAMES) {
+    assert(mentioned.has(name), `/${name} is missing from /help`);
+  }
+});
+
+Deno.test("help: one line per command, each command's usage starts its own line", () => {
+  const lines = COMMAND_HELP.split("\n");
+  for (const [, entries] of HELP_GROUPS) {
+    for (const [usage] of entries) {
+      assertEquals(
+        lines.filter((l) => l.startsWith(`  ${usage} `)).length,
+        1,
+        usage,
+      );
+    }
+  }
+});
+
+Deno.test("help: is grouped by what the commands are for", () => {
+  assertEquals(HELP_GROUPS.map(([title]) => title), [
+    "messages",
+    "rooms",
+    "people and trust",
+    "history",
+    "operators",
+    "other",
+  ]);
+});
+
+Deno.test("help: every line fits an 80-column terminal after the '* ' prefix", () => {
+  for (const line of COMMAND_HELP.split("\n")) {
+    assert(line.length <= 78, `${line.length}: ${line}`);
+  }
 });
