@@ -16,6 +16,7 @@ import { ConnectionTracker, type Refusal } from "./connection_tracker.ts";
 import { frameBytes } from "./hub_state.ts";
 import { type TlsByteStream, TlsListener } from "./tls_listener.ts";
 import { LoginThrottle } from "./login_throttle.ts";
+import { timestamped } from "./log_writer.ts";
 import { loadOperators } from "./moderation.ts";
 import { writeServerRecord } from "./server_record.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
@@ -81,7 +82,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   ratePerSecond: 2,
   ops: [],
   inviteOnly: false,
-  log: (line) => console.log(`chat: ${line}`),
+  log: (line) => console.log(timestamped(`chat: ${line}`, new Date())),
 };
 
 /** Connections over a cap that may wait for their error frame at once. */
