@@ -1,6 +1,9 @@
 import fc from "fast-check";
 import type { ChatEvent, MessageEvent } from "./events.ts";
 import {
+  dateLine,
+  EventRenderer,
+  plural,
   renderEvent,
   type RenderOptions,
   roomLabel,
@@ -218,26 +221,30 @@ Deno.test("a leave renders with an arrow, the user and the room", () => {
   assertMatch(out, /^\d{2}:\d{2} ← bob left dm bob$/);
 });
 
-Deno.test("presence says online or offline, with the room when it is not the current one", () => {
+Deno.test("presence says online or offline in one line, naming shared rooms only when the current one is not among them", () => {
+  const presence = (rooms: string[], online: boolean): ChatEvent => ({
+    type: "presence",
+    room: rooms[0]!,
+    rooms,
+    user: "bob",
+    online,
+  });
   assertMatch(
-    renderEvent({
-      type: "presence",
-      room: "general",
-      rooms: ["general"],
-      user: "bob",
-      online: true,
-    }, PLAIN),
+    renderEvent(presence(["general"], true), PLAIN),
     /^\d{2}:\d{2} bob is online$/,
   );
   assertMatch(
-    renderEvent({
-      type: "presence",
-      room: "random",
-      rooms: ["random"],
-      user: "bob",
-      online: false,
-    }, PLAIN),
-    /^\d{2}:\d{2} \[#random\] bob is offline$/,
+    renderEvent(presence(["random", "general", "dm:alice:bob"], false), PLAIN),
+    /^\d{2}:\d{2} bob is offline$/,
+  );
+  assertMatch(
+    renderEvent(presence(["random", "ops", "dm:alice:bob"], false), PLAIN),
+    /^\d{2}:\d{2} bob is offline \(#random, #ops\)$/,
+  );
+  // a DM alone goes without saying: no "[dm bob] bob is offline"
+  assertMatch(
+    renderEvent(presence(["dm:alice:bob"], false), PLAIN),
+    /^\d{2}:\d{2} bob is offline$/,
   );
 });
 
@@ -266,7 +273,7 @@ Deno.test("a warning renders each of its lines with !!!", () => {
   );
 });
 
-Deno.test("ready says who you are, your fingerprint and the room", () => {
+Deno.test("ready says who you are, your fingerprint, the server and the room", () => {
   assertEquals(
     renderEvent({
       type: "ready",
@@ -275,7 +282,7 @@ Deno.test("ready says who you are, your fingerprint and the room", () => {
       room: "general",
       server: "localhost:7443",
     }, PLAIN),
-    "logged in as alice (fingerprint ab12) in #general; /help for commands",
+    "logged in as alice (fingerprint ab12) on localhost:7443 in #general; /help for commands",
   );
 });
 
@@ -345,6 +352,39 @@ Deno.test("a hostile room, user name or text cannot put an escape on the screen"
     { type: "error", message: text },
     { type: "system", message: text },
     { type: "system", message: text, warning: true },
+    message({ room, from: user, text, kind: "topic" }),
+    { type: "history", room, reason: "join", count: 2, unreadable: 3 },
+    { type: "history", room, reason: "load", count: 0, unreadable: 0 },
+    {
+      type: "rooms",
+      rooms: [{ room, members: 2, joined: true, current: true }],
+    },
+    {
+      type: "who",
+      room,
+      members: [{
+        user,
+        fingerprint: text,
+        online: true,
+        trust: "changed",
+        you: false,
+      }],
+    },
+    {
+      type: "whois",
+      user,
+      fingerprint: text,
+      safetyNumber: text,
+      trust: "unverified",
+      you: false,
+    },
+    {
+      type: "ready",
+      user,
+      fingerprint: text,
+      room,
+      server: text,
+    },
   ];
   for (const options of [PLAIN, COLOR]) {
     for (const event of events) {
@@ -357,4 +397,392 @@ Deno.test("a hostile room, user name or text cannot put an escape on the screen"
       if (!options.color) assert(!out.includes("\x1b"), JSON.stringify(out));
     }
   }
+});
+
+// ---- topics, clear, plurals --------------------------------------------------
+
+Deno.test("a topic message says who set the topic of which room", () => {
+  assertEquals(
+    renderEvent(message({ kind: "topic", text: "release on Friday" }), PLAIN),
+    "03:04 bob set the topic of #general: release on Friday",
+  );
+  assertEquals(
+    renderEvent(
+      message({ kind: "topic", text: "x", room: "dm:alice:bob" }),
+      PLAIN,
+    ),
+    "03:04 bob set the topic of dm bob: x",
+  );
+});
+
+Deno.test("clear renders as nothing: the terminal clears its screen itself", () => {
+  assertEquals(renderEvent({ type: "clear" }, PLAIN), "");
+});
+
+Deno.test("plural says 1 member and 2 members", () => {
+  assertEquals(plural(1, "member"), "1 member");
+  assertEquals(plural(0, "member"), "0 members");
+  assertEquals(plural(2, "member"), "2 members");
+});
+
+// ---- history headers ---------------------------------------------------------
+
+Deno.test("a history block at join gets a header naming the room", () => {
+  assertEquals(
+    renderEvent({
+      type: "history",
+      room: "general",
+      reason: "join",
+      count: 3,
+      unreadable: 0,
+    }, PLAIN),
+    "— earlier in #general —",
+  );
+  assertEquals(
+    renderEvent({
+      type: "history",
+      room: "dm:alice:bob",
+      reason: "load",
+      count: 1,
+      unreadable: 0,
+    }, PLAIN),
+    "— earlier in dm bob —",
+  );
+});
+
+Deno.test("a late joiner is told how many earlier messages were sent before they joined", () => {
+  assertEquals(
+    renderEvent({
+      type: "history",
+      room: "general",
+      reason: "join",
+      count: 0,
+      unreadable: 49,
+    }, PLAIN),
+    "— 49 earlier messages in #general were sent before you joined —",
+  );
+  assertEquals(
+    renderEvent({
+      type: "history",
+      room: "general",
+      reason: "load",
+      count: 2,
+      unreadable: 1,
+    }, PLAIN),
+    "— 1 earlier message in #general was sent before you joined —\n" +
+      "— earlier in #general —",
+  );
+});
+
+Deno.test("a /load that brings nothing says there are no earlier messages; an empty new room says nothing", () => {
+  assertEquals(
+    renderEvent({
+      type: "history",
+      room: "general",
+      reason: "load",
+      count: 0,
+      unreadable: 0,
+    }, PLAIN),
+    "— no earlier messages in #general —",
+  );
+  assertEquals(
+    renderEvent({
+      type: "history",
+      room: "general",
+      reason: "join",
+      count: 0,
+      unreadable: 0,
+    }, PLAIN),
+    "",
+  );
+});
+
+Deno.test("with colour on, history headers are dimmed", () => {
+  const out = renderEvent({
+    type: "history",
+    room: "general",
+    reason: "join",
+    count: 1,
+    unreadable: 4,
+  }, COLOR);
+  for (const line of out.split("\n")) {
+    assert(dimness(line).every((c) => c.dim), JSON.stringify(line));
+  }
+});
+
+// ---- EventRenderer: date lines -----------------------------------------------
+
+/** 2024-01-03 12:00 local: "today" for these tests. */
+const NOON = new Date(2024, 0, 3, 12, 0).getTime();
+const at = (day: number, h: number, m: number) =>
+  new Date(2024, 0, day, h, m).getTime();
+
+function renderAll(events: ChatEvent[], currentRoom = "general"): string[] {
+  const renderer = new EventRenderer({
+    color: false,
+    me: "Alice",
+    now: () => NOON,
+  });
+  return events.map((e) => renderer.render(e, currentRoom)).join("\n").split(
+    "\n",
+  );
+}
+
+Deno.test("dateLine names the weekday, day, month and year", () => {
+  assertEquals(dateLine(at(2, 3, 4)), "— Tuesday 2 January 2024 —");
+});
+
+Deno.test("event renderer: today's messages show HH:MM with no date line", () => {
+  assertEquals(
+    renderAll([
+      message({ ts: at(3, 9, 5), text: "one" }),
+      message({ ts: at(3, 11, 0), text: "two" }),
+    ]),
+    ["09:05 <bob> one", "11:00 <bob> two"],
+  );
+});
+
+Deno.test("event renderer: history from earlier days gets a date line per day, then today's", () => {
+  assertEquals(
+    renderAll([
+      {
+        type: "history",
+        room: "general",
+        reason: "join",
+        count: 4,
+        unreadable: 0,
+      },
+      message({ ts: at(1, 22, 0), text: "a", history: true }),
+      message({ ts: at(1, 23, 0), text: "b", history: true }),
+      message({ ts: at(2, 8, 0), text: "c", history: true }),
+      message({ ts: at(3, 9, 0), text: "d", history: true }),
+      message({ ts: at(3, 11, 59), text: "live" }),
+    ]),
+    [
+      "— earlier in #general —",
+      "— Monday 1 January 2024 —",
+      "22:00 <bob> a",
+      "23:00 <bob> b",
+      "— Tuesday 2 January 2024 —",
+      "08:00 <bob> c",
+      "— Wednesday 3 January 2024 —",
+      "09:00 <bob> d",
+      "11:59 <bob> live",
+    ],
+  );
+});
+
+Deno.test("event renderer: blocks of two rooms each get their header, and the day is told again when it changes back", () => {
+  assertEquals(
+    renderAll([
+      {
+        type: "history",
+        room: "general",
+        reason: "join",
+        count: 1,
+        unreadable: 0,
+      },
+      message({ ts: at(3, 10, 0), text: "new in general", history: true }),
+      { type: "history", room: "ops", reason: "join", count: 1, unreadable: 0 },
+      message({ room: "ops", ts: at(2, 10, 0), text: "old", history: true }),
+      {
+        type: "presence",
+        room: "general",
+        rooms: ["general"],
+        user: "bob",
+        online: true,
+      },
+    ]),
+    [
+      "— earlier in #general —",
+      "10:00 <bob> new in general",
+      "— earlier in #ops —",
+      "— Tuesday 2 January 2024 —",
+      "10:00 [#ops] <bob> old",
+      "— Wednesday 3 January 2024 —",
+      "12:00 bob is online",
+    ],
+  );
+});
+
+Deno.test("event renderer: a /load block comes after a header, so older lines below newer ones are marked", () => {
+  assertEquals(
+    renderAll([
+      message({ ts: at(3, 11, 0), text: "latest" }),
+      {
+        type: "history",
+        room: "general",
+        reason: "load",
+        count: 1,
+        unreadable: 0,
+      },
+      message({ ts: at(3, 8, 0), text: "older", history: true }),
+      {
+        type: "history",
+        room: "general",
+        reason: "load",
+        count: 0,
+        unreadable: 0,
+      },
+    ]),
+    [
+      "11:00 <bob> latest",
+      "— earlier in #general —",
+      "08:00 <bob> older",
+      "— no earlier messages in #general —",
+    ],
+  );
+});
+
+Deno.test("event renderer: untimed events print no date line and clear prints nothing", () => {
+  const renderer = new EventRenderer({
+    color: false,
+    me: "alice",
+    now: () => NOON,
+  });
+  assertEquals(renderer.render({ type: "clear" }, "general"), "");
+  assertEquals(
+    renderer.render({ type: "system", message: "hi" }, "general"),
+    "* hi",
+  );
+  assertEquals(
+    renderer.render(message({ ts: at(2, 1, 2) }), "general"),
+    "— Tuesday 2 January 2024 —\n01:02 <bob> hello",
+  );
+});
+
+Deno.test("event renderer: with colour on, the date line is dimmed", () => {
+  const renderer = new EventRenderer({
+    color: true,
+    me: "alice",
+    now: () => NOON,
+  });
+  const [date] = renderer.render(message({ ts: at(2, 1, 2) }), "general")
+    .split("\n");
+  assert(dimness(date!).every((c) => c.dim), JSON.stringify(date));
+});
+
+// ---- /rooms, /who, /whois ----------------------------------------------------
+
+Deno.test("rooms are listed with a member count in words and joined/current spelled out", () => {
+  assertEquals(
+    renderEvent({
+      type: "rooms",
+      rooms: [
+        { room: "dm:alice:bob", members: 2, joined: true, current: false },
+        { room: "general", members: 1, joined: true, current: false },
+        { room: "ops", members: 12, joined: true, current: true },
+        { room: "random", members: 3, joined: false, current: false },
+      ],
+    }, PLAIN),
+    [
+      "* 4 rooms:",
+      "*   dm bob    2 members   joined",
+      "*   #general  1 member    joined",
+      "*   #ops      12 members  joined, current",
+      "*   #random   3 members",
+    ].join("\n"),
+  );
+  assertEquals(renderEvent({ type: "rooms", rooms: [] }, PLAIN), "* no rooms");
+});
+
+Deno.test("who lists members with fingerprint, online and trust, and marks you", () => {
+  assertEquals(
+    renderEvent({
+      type: "who",
+      room: "general",
+      members: [
+        {
+          user: "alice",
+          fingerprint: "aaaa aaaa aaaa aaaa",
+          online: true,
+          trust: "unverified",
+          you: true,
+        },
+        {
+          user: "bob",
+          fingerprint: "bbbb bbbb bbbb bbbb",
+          online: false,
+          trust: "verified",
+          you: false,
+        },
+        {
+          user: "carol",
+          fingerprint: "cccc cccc cccc cccc",
+          online: true,
+          trust: "unverified",
+          you: false,
+        },
+        {
+          user: "mallory",
+          fingerprint: "dddd dddd dddd dddd",
+          online: true,
+          trust: "changed",
+          you: false,
+        },
+      ],
+    }, PLAIN),
+    [
+      "* 4 members in #general:",
+      "*   alice     aaaa aaaa aaaa aaaa  online   (you)",
+      "*   bob       bbbb bbbb bbbb bbbb  offline  verified ✓",
+      "*   carol     cccc cccc cccc cccc  online",
+      "*   mallory   dddd dddd dddd dddd  online   KEY CHANGED: /whois mallory",
+    ].join("\n"),
+  );
+});
+
+Deno.test("who of a room of one says 1 member", () => {
+  assertMatch(
+    renderEvent({
+      type: "who",
+      room: "dm:alice:bob",
+      members: [{
+        user: "alice",
+        fingerprint: "aaaa",
+        online: true,
+        trust: "unverified",
+        you: true,
+      }],
+    }, PLAIN),
+    /^\* 1 member in dm bob:\n/,
+  );
+});
+
+const WHOIS = {
+  type: "whois",
+  user: "bob",
+  fingerprint: "abcd ".repeat(16).trim(),
+  safetyNumber: "12345 ".repeat(12).trim(),
+  trust: "unverified",
+  you: false,
+} as const;
+
+Deno.test("whois of someone not verified shows how to verify them", () => {
+  const out = renderEvent(WHOIS, PLAIN);
+  assertEquals(out.split("\n").slice(0, 4), [
+    "* bob",
+    `*   fingerprint    ${WHOIS.fingerprint}`,
+    `*   safety number  ${WHOIS.safetyNumber}`,
+    "*   status         not verified",
+  ]);
+  assertMatch(out, /then: \/verify bob <number>$/);
+});
+
+Deno.test("whois of someone verified says verified ✓ and does not ask to verify again", () => {
+  const out = renderEvent({ ...WHOIS, trust: "verified" }, PLAIN);
+  assertMatch(out, /\* {3}status +verified ✓$/);
+  assert(!out.includes("/verify"), out);
+});
+
+Deno.test("whois of someone whose key changed warns and asks to verify again", () => {
+  const out = renderEvent({ ...WHOIS, trust: "changed" }, PLAIN);
+  assertMatch(out, /status +KEY CHANGED since you verified it/);
+  assertMatch(out, /\/verify bob <number>$/);
+});
+
+Deno.test("whois of yourself says so instead of a status", () => {
+  const out = renderEvent({ ...WHOIS, user: "alice", you: true }, PLAIN);
+  assertMatch(out, /\(this is you\)$/);
+  assert(!out.includes("status"), out);
 });
