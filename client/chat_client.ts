@@ -47,7 +47,9 @@ import {
   type PresenceFrame,
   type ServerFrame,
 } from "../shared/protocol.ts";
-import type { EventSink } from "./events.ts";
+import type { EventSink, MessageEvent } from "./events.ts";
+import { Pacer } from "./pacer.ts";
+import { roomLabel } from "./render.ts";
 import { Outbox, type OutgoingMessage } from "./outbox.ts";
 import { PeopleDirectory } from "./people.ts";
 import { type Person, type RoomTopic, RoomView } from "./room_view.ts";
@@ -116,6 +118,13 @@ export class ChatClient {
   #closing = false;
   #closed = Promise.withResolvers<void>();
   #refusedSends = 0;
+  /** Paces messages to the rate the server announced (10 at once, 2/s until told). */
+  #pacer = new Pacer(10, 2);
+  /** Wakes a transmission waiting for the pacer when the session closes. */
+  #pacing: { timer: ReturnType<typeof setTimeout>; wake: () => void } | null =
+    null;
+  /** user key → online as last shown: one presence line per person per change. */
+  #shownOnline = new Map<string, boolean>();
 
   /** A session; call runConnection() with each new connection. */
   constructor(options: ChatClientOptions) {
@@ -179,7 +188,7 @@ export class ChatClient {
     for (const room of this.#rooms.values()) {
       room.live = false;
       room.myKey = null;
-      room.historyMode = null;
+      room.settleHistory();
     }
     try {
       for await (const body of conn.bodies()) {
@@ -284,8 +293,12 @@ export class ChatClient {
     this.#write({ t: "join", room });
     if (await joined) {
       this.#current = room;
-      const view = this.#rooms.get(room)!;
-      this.#system(`now talking in #${room} (${view.members.size} members)`);
+      const size = this.#rooms.get(room)!.members.size;
+      this.#system(
+        `now talking in ${this.#label(room)} (${size} member${
+          size === 1 ? "" : "s"
+        })`,
+      );
     }
   }
 
@@ -341,19 +354,20 @@ export class ChatClient {
    * Page back through `room`'s history: up to `limit` messages older than
    * the oldest one seen. Resolves how many came (0: nothing older).
    */
-  loadOlder(room: string, limit: number): Promise<number | null> {
-    const view = this.#rooms.get(room);
+  async loadOlder(room: string, limit: number): Promise<number | null> {
+    let view = this.#rooms.get(room);
+    // typed (or piped) before the room's history arrived: wait for it
+    while (view && this.#conn && view.historyMode !== null) {
+      await view.whenHistoryIdle();
+      view = this.#rooms.get(room);
+    }
     if (!view || !this.#conn) {
       this.#error(
         view
           ? "not connected; try again when the connection is back"
-          : `you are not in ${room}`,
+          : `you are not in ${this.#label(room)}`,
       );
-      return Promise.resolve(null);
-    }
-    if (view.historyMode !== null) {
-      this.#error("history is still loading; try again in a moment");
-      return Promise.resolve(null);
+      return null;
     }
     view.historyMode = "load";
     const before = this.transcript.oldestSeq(room) ?? Number.MAX_SAFE_INTEGER;
@@ -365,18 +379,28 @@ export class ChatClient {
       before,
       limit: Math.min(limit, MAX_HISTORY_PAGE),
     });
-    return promise;
+    return await promise;
   }
 
-  /** Resolves when every message sent so far is acknowledged, or the session gave up. */
-  whenIdle(): Promise<void> {
-    if (this.#closing || this.#refusal) return Promise.resolve();
-    return this.#outbox.whenEmpty();
+  /**
+   * Resolves when every message sent so far is acknowledged and the server
+   * has answered every request (a script's end of input), or the session
+   * gave up.
+   */
+  async whenIdle(): Promise<void> {
+    if (this.#closing || this.#refusal) return;
+    await this.#outbox.whenEmpty();
+    if (!this.#closing && !this.#refusal) await this.#barrier();
   }
 
   /** End the session: close the connection and stop waiting. */
   close(): void {
     this.#closing = true;
+    if (this.#pacing) {
+      clearTimeout(this.#pacing.timer);
+      this.#pacing.wake();
+      this.#pacing = null;
+    }
     this.#conn?.close();
     this.#outbox.wakeAll();
     this.#closed.resolve();
@@ -440,8 +464,10 @@ export class ChatClient {
     if (!this.#outbox.get(message.id)) return; // acknowledged meanwhile
     const room = this.#rooms.get(message.room);
     if (!room) throw new Error(`you are no longer in ${message.room}`);
+    if (!this.#conn || !room.live) return; // sent when the room is joined on a connection
+    await this.#paced();
     const conn = this.#conn;
-    if (!conn || !room.live) return; // sent when the room is joined on a connection
+    if (!conn || !room.live || !this.#outbox.get(message.id)) return;
     if (room.needsRotation()) await this.#rotate(room);
     const key = room.myKey!;
     const header = {
@@ -474,6 +500,25 @@ export class ChatClient {
       ct: toBase64Url(sealed.ct),
       sig: toBase64Url(sealed.sig),
     });
+  }
+
+  /**
+   * Wait until the server's rate lets one more message go, then spend it.
+   * Transmissions are chained, so the wait keeps them in typed order.
+   */
+  async #paced(): Promise<void> {
+    let delay = this.#pacer.delay();
+    while (delay > 0 && !this.#closing) {
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(() => {
+          this.#pacing = null;
+          wake();
+        }, delay);
+        this.#pacing = { timer, wake };
+      });
+      delay = this.#pacer.delay();
+    }
+    this.#pacer.take();
   }
 
   /** New sender key for `room`, wrapped for every member we may encrypt to. */
@@ -523,6 +568,9 @@ export class ChatClient {
           );
           this.#conn?.close();
           return;
+        }
+        if (frame.rateBurst !== undefined && frame.ratePerSecond) {
+          this.#pacer.setRate(frame.rateBurst, frame.ratePerSecond);
         }
         return await this.#login(
           frame.session,
@@ -621,7 +669,9 @@ export class ChatClient {
     room.members.clear();
     for (const member of frame.members) {
       const person = await this.#see(member, frame.room);
-      if (person) room.members.set(person.key, person);
+      if (!person) continue;
+      room.members.set(person.key, person);
+      this.#shownOnline.set(person.key, person.online);
     }
     const firstOnThisConnection = !room.live;
     room.live = true;
@@ -685,19 +735,90 @@ export class ChatClient {
       room.syncedSeq = Math.max(room.syncedSeq ?? 0, frame.lastSeq);
     } else if (mode === "initial") {
       room.syncedSeq = Math.max(room.syncedSeq ?? 0, frame.lastSeq);
+      this.#showHistoryBlock(room, "join", frame);
     } else if (mode === "load") {
+      this.#showHistoryBlock(room, "load", frame);
       this.#loadWaiters.get(room.name)?.(frame.count);
       this.#loadWaiters.delete(room.name);
     }
-    room.historyMode = null;
+    room.settleHistory();
   }
 
+  /**
+   * Show the history page just received as one block, oldest first, after
+   * a header event; say how many older messages this client cannot read.
+   */
+  #showHistoryBlock(
+    room: RoomView,
+    reason: "join" | "load",
+    frame: HistoryEndFrame,
+  ): void {
+    const block = room.historyBlock.sort((a, b) => a.seq - b.seq);
+    room.historyBlock = [];
+    const unreadable = frame.more ? 0 : this.#unreadableBelow(room.name, frame);
+    if (reason === "join" && block.length === 0 && unreadable === 0) return;
+    this.#options.onEvent({
+      type: "history",
+      room: room.name,
+      reason,
+      count: block.length,
+      unreadable,
+    });
+    for (const event of block) this.#options.onEvent(event);
+  }
+
+  /** A history request ended early: show what it brought (it is in the transcript). */
+  #flushHistoryBlock(room: RoomView): void {
+    if (room.historyBlock.length === 0) return;
+    const block = room.historyBlock.sort((a, b) => a.seq - b.seq);
+    room.historyBlock = [];
+    this.#options.onEvent({
+      type: "history",
+      room: room.name,
+      reason: room.historyMode === "load" ? "load" : "join",
+      count: block.length,
+      unreadable: 0,
+    });
+    for (const event of block) this.#options.onEvent(event);
+  }
+
+  /**
+   * Stored messages older than the oldest one we can read: sequence
+   * numbers are gapless per room, so it is a subtraction.
+   */
+  #unreadableBelow(room: string, frame: HistoryEndFrame): number {
+    const first = frame.firstSeq ?? 0;
+    if (first <= 0) return 0;
+    const oldest = this.transcript.oldestSeq(room) ?? frame.lastSeq + 1;
+    return Math.max(0, oldest - first);
+  }
+
+  /**
+   * We left: forget the room as a fresh process would not know it (keys,
+   * transcript, replay state), so a later /join loads its history afresh
+   * (the server sends every key again after a leave).
+   */
   #onLeft(roomName: string): void {
+    const view = this.#rooms.get(roomName);
     this.#rooms.delete(roomName);
-    this.#system(`you left ${roomName}`);
-    if (this.#current === roomName) {
-      this.#current = this.#rooms.keys().next().value ?? this.#options.room;
+    view?.settleHistory();
+    this.transcript.forget(roomName);
+    this.#guard.forgetRoom(roomName);
+    if (this.#current !== roomName) {
+      this.#system(`you left ${this.#label(roomName)}`);
+      return;
     }
+    const next = this.#rooms.keys().next().value;
+    this.#current = next ?? this.#options.room;
+    this.#system(
+      next === undefined
+        ? `you left ${
+          this.#label(roomName)
+        }; you are in no room now (/join a room)`
+        : `you left ${this.#label(roomName)}; now talking in ${
+          this.#label(next)
+        }`,
+    );
   }
 
   async #onPresence(frame: PresenceFrame): Promise<void> {
@@ -720,14 +841,21 @@ export class ChatClient {
       });
       return;
     }
+    const online = frame.event === "online";
     const member = room.members.get(key);
-    if (member) member.online = frame.event === "online";
+    if (member) member.online = online;
+    // the server says it once per shared room: show it once per person
+    if (this.#shownOnline.get(key) === online) return;
+    this.#shownOnline.set(key, online);
+    const rooms = [...this.#rooms.values()]
+      .filter((r) => r.members.has(key))
+      .map((r) => r.name);
     this.#options.onEvent({
       type: "presence",
       room: frame.room,
-      rooms: [frame.room],
+      rooms: rooms.includes(frame.room) ? rooms : [frame.room, ...rooms],
       user: frame.user,
-      online: frame.event === "online",
+      online,
     });
   }
 
@@ -838,7 +966,10 @@ export class ChatClient {
       from,
       ...body,
     });
-    this.#options.onEvent({
+    if (body.kind === "topic") {
+      room.noteTopic({ text: body.text, from, ts: frame.ts, seq: frame.seq });
+    }
+    const event: MessageEvent = {
       type: "message",
       room: frame.room,
       from,
@@ -848,7 +979,12 @@ export class ChatClient {
       history: history && !catchingUp,
       own,
       kind: body.kind,
-    });
+    };
+    if (event.history && room.historyMode !== null) {
+      room.historyBlock.push(event); // shown as one block at history_end
+    } else {
+      this.#options.onEvent(event);
+    }
   }
 
   /** Verify and decrypt; reports and returns null on any failure. */
@@ -909,6 +1045,9 @@ export class ChatClient {
       from,
       ...message.body,
     });
+    if (message.body.kind === "topic") {
+      room?.noteTopic({ text: message.body.text, from, ts: message.ts, seq });
+    }
     this.#options.onEvent({
       type: "message",
       room: roomName,
@@ -966,7 +1105,8 @@ export class ChatClient {
       (frame.code === "history_unavailable" || frame.code === "not_member")
     ) {
       // the history request failed: stop waiting for it
-      room.historyMode = null;
+      this.#flushHistoryBlock(room);
+      room.settleHistory();
       this.#loadWaiters.get(room.name)?.(null);
       this.#loadWaiters.delete(room.name);
     }
@@ -974,6 +1114,13 @@ export class ChatClient {
       room.myKey = null; // the server may not have our key: send a new one next time
     }
     const message = frame.id ? this.#outbox.get(frame.id) : undefined;
+    if (message && frame.code === "rate_limited") {
+      // the user's other devices spent the server's tokens too: wait a
+      // full interval and send it again; typed text is never dropped
+      this.#pacer.empty();
+      this.#queueTransmit(message);
+      return;
+    }
     if (message && RETRYABLE.has(frame.code) && message.tries < MAX_TRIES) {
       message.tries++;
       if (room && room.myKey?.epoch === message.epoch) room.myKey = null;
@@ -1041,6 +1188,10 @@ export class ChatClient {
 
   /** A connection ended: nobody may wait for its answers. */
   #wakeWaiters(): void {
+    for (const room of this.#rooms.values()) {
+      this.#flushHistoryBlock(room);
+      room.settleHistory();
+    }
     for (const wake of this.#barriers.values()) wake();
     this.#barriers.clear();
     for (const waiters of this.#roomWaiters.values()) {
@@ -1065,6 +1216,11 @@ export class ChatClient {
       return;
     }
     this.#conn.send(encodeFrame(frame as unknown as RawFrame));
+  }
+
+  /** How a room is named to the user: #general, dm bob. */
+  #label(room: string): string {
+    return roomLabel(room, this.#me);
   }
 
   #system(message: string, warning = false): void {

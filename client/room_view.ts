@@ -5,6 +5,7 @@
  */
 import type { PublicIdentity } from "../shared/crypto/identity.ts";
 import type { SenderKey } from "../shared/crypto/sender_key.ts";
+import type { MessageEvent } from "./events.ts";
 import { userKey } from "../shared/names.ts";
 
 /** A known user with keys imported and fingerprint computed. */
@@ -23,6 +24,8 @@ export interface RoomTopic {
   text: string;
   from: string;
   ts: number;
+  /** The topic message's sequence number: the highest wins. */
+  seq: number;
 }
 
 /** One room as this client sees it. */
@@ -54,6 +57,9 @@ export class RoomView {
   catchUpCursor = 0;
   /** The newest topic seen, if any. */
   topic: RoomTopic | undefined = undefined;
+  /** Messages of the history request in flight, shown as one block at its end. */
+  historyBlock: MessageEvent[] = [];
+  #historyWaiters: (() => void)[] = [];
 
   /** An empty view of `name`. */
   constructor(name: string) {
@@ -63,6 +69,26 @@ export class RoomView {
   /** True when our sender key must be rotated before the next message. */
   needsRotation(): boolean {
     return this.myKey === null || this.myKeyRoster !== this.roster;
+  }
+
+  /** The history request in flight ended (or its connection did): wake whoever waits. */
+  settleHistory(): void {
+    this.historyMode = null;
+    this.historyBlock = [];
+    const waiters = this.#historyWaiters;
+    this.#historyWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves when no history request is in flight (at once if none is). */
+  whenHistoryIdle(): Promise<void> {
+    if (this.historyMode === null) return Promise.resolve();
+    return new Promise((wake) => this.#historyWaiters.push(wake));
+  }
+
+  /** Remember `topic` if it is newer than the one known. */
+  noteTopic(topic: RoomTopic): void {
+    if (!this.topic || topic.seq > this.topic.seq) this.topic = topic;
   }
 
   /** The received key of (sender, epoch), if any. */

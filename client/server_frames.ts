@@ -35,6 +35,8 @@ const NUMBERS = [
   "roster",
   "count",
   "lastSeq",
+  "firstSeq",
+  "rateBurst",
   "n",
 ];
 const STRINGS = [
@@ -103,6 +105,13 @@ export function serverFrameProblem(frame: RawFrame): string | null {
     !(typeof frame.maxTextBytes === "number" && frame.maxTextBytes > 0)
   ) {
     return "bad maxTextBytes";
+  }
+  if (
+    "ratePerSecond" in frame &&
+    !(typeof frame.ratePerSecond === "number" &&
+      Number.isFinite(frame.ratePerSecond) && frame.ratePerSecond > 0)
+  ) {
+    return "bad ratePerSecond";
   }
   if ("rooms" in frame && frame.t === "welcome") {
     if (

@@ -38,6 +38,11 @@ export class Transcript {
     );
   }
 
+  /** Forget everything recorded for `room` (we left it). */
+  forget(room: string): void {
+    this.#rooms.delete(room);
+  }
+
   /** The lowest sequence number seen in `room`, if any. */
   oldestSeq(room: string): number | undefined {
     let oldest: number | undefined;

@@ -65,6 +65,12 @@ export class ChatHub {
     return hub;
   }
 
+  /** The per-user message rate every session is told at login (hello). */
+  get messageRate(): { burst: number; perSecond: number } {
+    const o = this.#state.options;
+    return { burst: o.rateBurst, perSecond: o.ratePerSecond };
+  }
+
   /** Moderation: admission, invites, sanctions. */
   get moderation(): Moderation {
     return this.#state.moderation;
@@ -252,6 +258,9 @@ export class ChatHub {
     this.#state.options.log(`${user.name} left ${room.name}`);
     for (const own of this.#state.online.get(key) ?? []) {
       own.joinedRooms.delete(room.name);
+      // A rejoin starts afresh: the client forgets the room's keys when it
+      // leaves, so every key must be sent again with the history it opens.
+      forgetSentKeys(own.sentKeys, room.name);
       this.#state.send(own, { t: "left", room: room.name });
     }
     this.#presence(room, "leave", user, except);
@@ -393,4 +402,10 @@ export class ChatHub {
       }
     }
   }
+}
+
+/** Drop `room`'s entries (`room\0sender\0epoch`) from a session's keys-sent set. */
+function forgetSentKeys(sentKeys: Set<string>, room: string): void {
+  const prefix = `${room}\u0000`;
+  for (const id of sentKeys) if (id.startsWith(prefix)) sentKeys.delete(id);
 }

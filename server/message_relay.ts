@@ -261,6 +261,7 @@ export class MessageRelay {
       count: rows.length,
       more: rows.length === frame.limit,
       lastSeq: Math.max(room.lastSeq, await store.lastSeq(room.name)),
+      firstSeq: await store.firstSeq(room.name),
     });
   }
 

@@ -80,6 +80,9 @@ export async function serveConnection(
       maxFrameBytes: options.maxFrameBytes,
       maxKeysFrameBytes: options.maxKeysFrameBytes,
       maxTextBytes: options.maxTextBytes,
+      // so a client can pace itself instead of being refused
+      rateBurst: hub.messageRate.burst,
+      ratePerSecond: hub.messageRate.perSecond,
     });
     let nonceUsed = false;
     for await (const body of framed.bodies()) {

@@ -152,6 +152,10 @@ export interface HelloFrame {
   /** After login, a `keys` frame may be this large (it carries one wrap per member). */
   maxKeysFrameBytes: number;
   maxTextBytes: number;
+  /** The per-user message rate: this many at once… (absent from older servers) */
+  rateBurst?: number;
+  /** …then this many per second (may be fractional). */
+  ratePerSecond?: number;
 }
 /** Login accepted. `rooms` lists rooms the user is already a member of. */
 export interface WelcomeFrame {
@@ -237,6 +241,12 @@ export interface HistoryEndFrame {
   more: boolean;
   /** The room's newest sequence number when this answer was made. */
   lastSeq: number;
+  /**
+   * The room's oldest stored sequence number (0: none). Sequence numbers
+   * are gapless per room, so a client can tell how many stored messages
+   * lie below the oldest one it can read. Absent from older servers.
+   */
+  firstSeq?: number;
 }
 /** Something the server tells people: message of the day, moderation, results. */
 export interface NoticeFrame {

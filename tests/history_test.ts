@@ -9,7 +9,12 @@ import {
   assertEquals,
   assertIncludes,
 } from "../shared/_test_assert.ts";
-import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
+import {
+  cleanup,
+  type ClientEvent,
+  ClientProcess,
+  ServerProcess,
+} from "./_harness.ts";
 
 function messageTexts(client: ClientProcess, history?: boolean): string[] {
   return client.events.items
@@ -103,29 +108,25 @@ Deno.test("a member who comes back gets the last 50 messages as history, own one
     assertEquals(history.filter((e) => e.own).map((e) => e.text).length, 25);
     assertEquals(history.find((e) => e.text === "m12")?.own, true);
     assertEquals(history.find((e) => e.text === "m11")?.from, "alice");
-    // the ready event comes before any history
+    // the ready event comes before any history, and a header before the block
     assertEquals(bob.events.items[0]?.type, "ready");
+    assertEquals(bob.events.items[1], {
+      type: "history",
+      room: "general",
+      reason: "join",
+      count: 50,
+      unreadable: 0,
+    });
 
+    const loaded = (count: number) => (e: ClientEvent) =>
+      e.type === "history" && e.reason === "load" && e.count === count &&
+      e.unreadable === 0;
     await bob.send("/load 4");
-    await bob.waitFor(
-      (e) =>
-        e.type === "system" &&
-        e.message === "loaded 4 earlier messages of #general",
-      "/load 4",
-    );
+    await bob.waitFor(loaded(4), "/load 4");
     await bob.send("/load");
-    await bob.waitFor(
-      (e) =>
-        e.type === "system" &&
-        e.message === "loaded 6 earlier messages of #general",
-      "/load",
-    );
+    await bob.waitFor(loaded(6), "/load");
     await bob.send("/load");
-    await bob.waitFor(
-      (e) =>
-        e.type === "system" && e.message === "no earlier messages in #general",
-      "empty /load",
-    );
+    await bob.waitFor(loaded(0), "empty /load");
     const all = bob.events.items.filter((e) => e.type === "message").map((e) =>
       e.text
     );

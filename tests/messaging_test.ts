@@ -125,7 +125,7 @@ Deno.test("members see join and leave notices", async () => {
     );
     assertEquals(leave, { type: "leave", room: "general", user: "bob" });
     await bob.waitFor(
-      (e) => e.type === "system" && /you left general/.test(String(e.message)),
+      (e) => e.type === "system" && /you left #general/.test(String(e.message)),
       "bob's own leave",
     );
     for (const c of clients) assertEquals(await c.end(), 0);

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import {
   assert,
   assertEquals,
-  assertIncludes,
 } from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
 import { ensureLocalCertificates } from "../server/local_ca.ts";
@@ -40,12 +39,11 @@ Deno.test("clients talk in the room they chose and switch rooms with /join", asy
     );
     assertEquals(got.room, "ops");
     await alice.send("/rooms");
-    const list = await alice.waitFor(
-      (e) => e.type === "system" && /^rooms:/.test(String(e.message)),
-      "room list",
-    );
-    assertIncludes(String(list.message), "#general (1 members)");
-    assertIncludes(String(list.message), "#ops (2 members) *");
+    const list = await alice.waitFor((e) => e.type === "rooms", "room list");
+    assertEquals(list.rooms, [
+      { room: "general", members: 1, joined: false, current: false },
+      { room: "ops", members: 2, joined: true, current: true },
+    ], "the room list as a structured JSON event");
     // a typo is a clear error, not a crash
     await alice.send("/jion #x");
     await alice.waitFor(

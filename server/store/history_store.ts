@@ -120,6 +120,8 @@ export interface HistoryStore {
   ): Promise<StoredMessage[]>;
   /** The newest sequence number of `room` (0 if none). */
   lastSeq(room: string): Promise<number>;
+  /** The oldest stored sequence number of `room` (0 if none), by the primary key. */
+  firstSeq(room: string): Promise<number>;
   /** Flush and close. */
   close(): Promise<void>;
 }

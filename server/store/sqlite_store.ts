@@ -180,6 +180,9 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
          ORDER BY m.seq ASC LIMIT ?`,
       ),
       lastSeq: db.prepare("SELECT last_seq FROM rooms WHERE room = ?"),
+      firstSeq: db.prepare(
+        "SELECT seq FROM messages WHERE room = ? ORDER BY seq ASC LIMIT 1",
+      ),
       setSanction: db.prepare(
         "INSERT OR REPLACE INTO sanctions (fingerprint, kind, until, reason, by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       ),
@@ -500,6 +503,11 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   lastSeq(room: string): Promise<number> {
     const row = this.#stmt("lastSeq").get(room) as Row | undefined;
     return Promise.resolve(Number(row?.last_seq ?? 0));
+  }
+
+  firstSeq(room: string): Promise<number> {
+    const row = this.#stmt("firstSeq").get(room) as Row | undefined;
+    return Promise.resolve(Number(row?.seq ?? 0));
   }
 
   setSanction(s: Sanction): Promise<void> {

@@ -56,6 +56,19 @@ export class ReplayGuard {
     return seen === seq ? "redelivery" : "replay";
   }
 
+  /**
+   * Forget what was accepted in `room` (the client left it and will load
+   * its history afresh if it joins again).
+   */
+  forgetRoom(room: string): void {
+    const prefix = `${room}\u0000`;
+    for (const map of [this.#seqByName, this.#highestLive]) {
+      for (const name of map.keys()) {
+        if (name.startsWith(prefix)) map.delete(name);
+      }
+    }
+  }
+
   #name(room: string, sender: string, epoch: number, counter: number): string {
     return `${room}\u0000${userKey(sender)}\u0000${epoch}\u0000${counter}`;
   }
