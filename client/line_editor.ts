@@ -165,6 +165,8 @@ export class LineEditor {
   #csi = "";
   #afterCr = false;
   #viewStart = 0;
+  /** The cursor's column in the last render(). */
+  #drawnCursorColumn = 0;
 
   /** Creates an empty editor; throws RangeError for invalid sizes. */
   constructor(options: LineEditorOptions = {}) {
@@ -190,6 +192,23 @@ export class LineEditor {
   /** The text currently typed. */
   get line(): string {
     return this.#chars.join("");
+  }
+
+  /**
+   * Put `text` back as the line being typed, cursor at its end (a line the
+   * chat refused to send is returned to the user, not lost).
+   */
+  setLine(text: string): void {
+    this.#load(text);
+  }
+
+  /**
+   * Rows above the cursor that the last render() took once the terminal
+   * re-wraps it at `columns` (a resize that narrows the window reflows the
+   * drawn line onto several rows in most terminals).
+   */
+  rowsAboveCursorAt(columns: number): number {
+    return Math.floor(this.#drawnCursorColumn / Math.max(1, columns));
   }
 
   /** Cursor position as an index into [...line] (code points). */
@@ -237,6 +256,7 @@ export class LineEditor {
     }
     const column = promptWidth +
       this.#widthOf(this.#viewStart, this.#cursor);
+    this.#drawnCursorColumn = column;
     const move = column > 0 ? `\x1b[${column}C` : "";
     return `\r\x1b[2K${prompt}${text}\r${move}`;
   }
@@ -325,8 +345,9 @@ export class LineEditor {
       case "\x05":
         return this.#key("end");
       case "\x03":
+        // the first Ctrl-C clears a half-typed line; on an empty one it quits
+        if (this.#chars.length === 0) actions.push({ kind: "interrupt" });
         this.#reset();
-        actions.push({ kind: "interrupt" });
         return;
       case "\x04":
         if (this.#chars.length === 0) actions.push({ kind: "eof" });

@@ -208,11 +208,31 @@ for (const { input, submitted, line } of enterCases) {
   });
 }
 
-Deno.test("Ctrl-C interrupts and discards the line", () => {
+Deno.test("the first Ctrl-C clears a half-typed line, a Ctrl-C on an empty line interrupts", () => {
   const editor = new LineEditor();
-  assertEquals(editor.feed("secret\x1b[D\x03"), [{ kind: "interrupt" }]);
+  assertEquals(editor.feed("secret\x1b[D\x03"), [], "a typed line: cleared");
   assertEquals([editor.line, editor.cursor], ["", 0]);
+  assertEquals(editor.feed("\x03"), [{ kind: "interrupt" }], "then: quit");
   assertEquals(editor.feed("ok\r"), [{ kind: "submit", line: "ok" }]);
+});
+
+Deno.test("a line put back with setLine is edited and submitted like a typed one", () => {
+  const editor = new LineEditor();
+  editor.setLine("too long to send");
+  assertEquals([editor.line, editor.cursor], ["too long to send", 16]);
+  assertEquals(editor.feed("\x17\x17\x17send\r"), [{
+    kind: "submit",
+    line: "too send",
+  }]);
+});
+
+Deno.test("after a resize, the editor knows how many rows its re-wrapped line takes above the cursor", () => {
+  const editor = new LineEditor({ columns: 100, prompt: "#general> " });
+  editor.feed("x".repeat(60));
+  editor.render();
+  assertEquals(editor.rowsAboveCursorAt(100), 0);
+  assertEquals(editor.rowsAboveCursorAt(40), 1, "column 70 at width 40");
+  assertEquals(editor.rowsAboveCursorAt(20), 3, "column 70 at width 20");
 });
 
 Deno.test("Ctrl-D on an empty line reports end of input", () => {

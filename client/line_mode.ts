@@ -18,6 +18,7 @@ export function lineModePrinter(
   currentRoom: () => string,
 ): (event: ChatEvent) => void {
   return (event) => {
+    if (event.type === "clear") return; // a terminal's business
     if (json) {
       writeStdout(JSON.stringify(event) + "\n");
       return;
@@ -71,7 +72,7 @@ export async function* readLines(
  * connection closing. Resolves "eof", "quit" or "closed".
  */
 export async function runLineMode(
-  onLine: (line: string) => Promise<"quit" | "continue">,
+  onLine: (line: string) => Promise<"quit" | "continue" | "retain">,
   emit: (event: ChatEvent) => void,
   closed: Promise<unknown>,
 ): Promise<"eof" | "quit" | "closed"> {

@@ -27,6 +27,13 @@ export class TerminalUi {
 
   /** Show one event above the input line. */
   show = (event: ChatEvent): void => {
+    if (event.type === "clear") {
+      // clear the screen and scrollback view, then redraw the input line
+      writeStdout(
+        "\x1b[H\x1b[2J" + (this.#active ? this.#editor.render() : ""),
+      );
+      return;
+    }
     const text = renderEvent(event, {
       color: this.#color,
       currentRoom: this.#currentRoom(),
@@ -50,13 +57,19 @@ export class TerminalUi {
    * Each finished line goes to `onLine`; resolves "quit" or "closed".
    */
   async run(
-    onLine: (line: string) => Promise<"quit" | "continue">,
+    onLine: (line: string) => Promise<"quit" | "continue" | "retain">,
     closed: Promise<unknown>,
   ): Promise<"quit" | "closed"> {
     Deno.stdin.setRaw(true);
     const resize = () => {
-      this.#editor.setColumns(columns());
-      writeStdout(this.#editor.render());
+      // a narrower window re-wraps the drawn line over several rows: go up
+      // to its first row and clear to the end, or its head stays as a ghost
+      const width = columns();
+      const up = this.#editor.rowsAboveCursorAt(width);
+      this.#editor.setColumns(width);
+      writeStdout(
+        (up > 0 ? `\x1b[${up}A` : "") + "\r\x1b[J" + this.#editor.render(),
+      );
     };
     const canResize = Deno.build.os !== "windows";
     if (canResize) Deno.addSignalListener("SIGWINCH", resize);
@@ -77,7 +90,10 @@ export class TerminalUi {
         for (const action of actions) {
           if (action.kind !== "submit") return "quit";
           writeStdout(this.#editor.render());
-          if (await onLine(action.line) === "quit") return "quit";
+          const outcome = await onLine(action.line);
+          if (outcome === "quit") return "quit";
+          // refused (e.g. too long): the text goes back to the input line
+          if (outcome === "retain") this.#editor.setLine(action.line);
           this.#updatePrompt();
           writeStdout(this.#editor.render());
         }
