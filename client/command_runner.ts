@@ -5,62 +5,29 @@
  * `who`, `whois`; `rooms` comes from the engine).
  * @module
  */
-import {
-  formatFingerprint,
-  safetyNumber,
-  safetyNumbersMatch,
-  shortFingerprint,
-} from "../shared/crypto/identity.ts";
-import type { Identity } from "../shared/crypto/identity.ts";
-import { userKey } from "../shared/names.ts";
-import type { ChatClient, SendResult } from "./chat_client.ts";
+import type { SendResult } from "./chat_client.ts";
 import { type Command, COMMAND_HELP, parseInput } from "./commands.ts";
-import type { EventSink, TrustLevel, WhoMember } from "./events.ts";
-import type { TrustStore } from "./trust_store.ts";
-import type { Person } from "./room_view.ts";
-import { roomLabel } from "./terminal_text.ts";
+import {
+  type CommandContext,
+  error,
+  type InputOutcome,
+  label,
+  system,
+} from "./command_context.ts";
 import { SaveRefused, saveToFile } from "./safe_save.ts";
 import {
   defaultTranscriptName,
   formatTranscript,
   localTimestamp,
 } from "./transcript.ts";
+import { ignore, unignore, verify, who, whois } from "./trust_commands.ts";
 
-/** The part of the chat engine the runner uses (a ChatClient, or a small stand-in in tests). */
-export type CommandClient = Pick<
-  ChatClient,
-  | "send"
-  | "sendDirect"
-  | "openDirect"
-  | "switchTo"
-  | "join"
-  | "leave"
-  | "listRooms"
-  | "moderate"
-  | "topic"
-  | "room"
-  | "currentRoom"
-  | "people"
-  | "lookup"
-  | "loadOlder"
-  | "transcript"
-  | "rekeyRoomsWith"
->;
-
-/** What the runner needs. */
-export interface CommandContext {
-  client: CommandClient;
-  identity: Identity;
-  trust: TrustStore;
-  emit: EventSink;
-}
-
-/**
- * What became of an input line: "quit" (the user asked to leave),
- * "retain" (text was not sent, e.g. over the size limit: the terminal puts
- * the line back into the input; line mode goes on), or "continue".
- */
-export type InputOutcome = "quit" | "continue" | "retain";
+export type {
+  CommandClient,
+  CommandContext,
+  InputOutcome,
+} from "./command_context.ts";
+export { trustLevel } from "./trust_commands.ts";
 
 type Handler<C extends Command> = (
   command: C,
@@ -105,27 +72,6 @@ async function answered(question: Promise<unknown>): Promise<InputOutcome> {
   return "continue";
 }
 
-function system(ctx: CommandContext, message: string): "continue" {
-  ctx.emit({ type: "system", message });
-  return "continue";
-}
-
-function error(ctx: CommandContext, message: string): "continue" {
-  ctx.emit({ type: "error", message });
-  return "continue";
-}
-
-function label(ctx: CommandContext, room: string): string {
-  return roomLabel(room, userKey(ctx.identity.user));
-}
-
-/** How far this user trusts `user`'s key: verified, unverified, or changed since verified (blocked). */
-export function trustLevel(trust: TrustStore, user: string): TrustLevel {
-  const entry = trust.get(user);
-  if (entry?.blocked) return "changed";
-  return entry?.verified ? "verified" : "unverified";
-}
-
 const HANDLERS: Handlers = {
   help: (_, ctx) => system(ctx, COMMAND_HELP),
   quit: () => "quit",
@@ -154,48 +100,8 @@ const HANDLERS: Handlers = {
   save,
   mod: ({ frame }, ctx) => answered(ctx.client.moderate(frame)),
   ignore,
-  unignore: async ({ user }, ctx) => {
-    await ctx.trust.setIgnored(user, false);
-    return system(ctx, `no longer ignoring ${user}`);
-  },
+  unignore,
 };
-
-/** /who, /names: the current room's members as a `who` event. */
-function who(_: unknown, ctx: CommandContext): InputOutcome {
-  const name = ctx.client.currentRoom;
-  const room = ctx.client.room(name);
-  if (!room) return error(ctx, "you are not in a room; /join one");
-  const me = userKey(ctx.identity.user);
-  const members: WhoMember[] = [...room.members.values()]
-    .sort((a, b) => a.key.localeCompare(b.key))
-    .map((m) => ({
-      user: m.user,
-      fingerprint: shortFingerprint(m.fingerprint),
-      online: m.online,
-      trust: trustLevel(ctx.trust, m.key),
-      you: m.key === me,
-    }));
-  ctx.emit({ type: "who", room: name, members });
-  return "continue";
-}
-
-/** /whois USER: fingerprint, safety number and trust as a `whois` event. */
-async function whois(
-  { user }: { user: string },
-  ctx: CommandContext,
-): Promise<InputOutcome> {
-  const person = await findPerson(ctx, user);
-  if (!person) return error(ctx, `no user named ${user}`);
-  ctx.emit({
-    type: "whois",
-    user: person.user,
-    fingerprint: formatFingerprint(person.fingerprint),
-    safetyNumber: await safetyNumber(ctx.identity, person.identity),
-    trust: trustLevel(ctx.trust, person.key),
-    you: person.key === userKey(ctx.identity.user),
-  });
-  return "continue";
-}
 
 /** /join #room: switch to it if joined, else join it (and wait for the answer). */
 async function join(
@@ -238,26 +144,6 @@ function topic(
   );
 }
 
-/** /verify USER NUMBER: mark USER verified when the safety number matches. */
-async function verify(
-  { user, safetyNumber: typed }: { user: string; safetyNumber: string },
-  ctx: CommandContext,
-): Promise<InputOutcome> {
-  const person = await findPerson(ctx, user);
-  if (!person) return error(ctx, `no user named ${user}`);
-  const expected = await safetyNumber(ctx.identity, person.identity);
-  if (!safetyNumbersMatch(typed, expected)) {
-    return error(
-      ctx,
-      `the safety number does NOT match ${person.user}'s current key; do not trust this key (see /whois ${person.user})`,
-    );
-  }
-  const wasBlocked = ctx.trust.isBlocked(person.key);
-  await ctx.trust.verify(person.key, person.fingerprint);
-  if (wasBlocked) ctx.client.rekeyRoomsWith(person.key);
-  return system(ctx, `${person.user} is now verified`);
-}
-
 /** /save [--format F] [PATH]: the current room's transcript to a new file. */
 async function save(
   { path, format }: { path: string | null; format: "text" | "jsonl" },
@@ -282,34 +168,4 @@ async function save(
     if (e instanceof SaveRefused) return error(ctx, `not saved: ${e.message}`);
     return error(ctx, `not saved: ${(e as Error).message}`);
   }
-}
-
-/** /ignore: list whom you ignore; /ignore USER: hide their messages. */
-async function ignore(
-  { user }: { user: string | null },
-  ctx: CommandContext,
-): Promise<InputOutcome> {
-  if (user === null) {
-    const list = ctx.trust.ignored;
-    return system(
-      ctx,
-      list.length ? `ignoring: ${list.join(", ")}` : "you ignore nobody",
-    );
-  }
-  await ctx.trust.setIgnored(user, true);
-  return system(
-    ctx,
-    `ignoring ${user}: their messages are hidden (/unignore ${user})`,
-  );
-}
-
-async function findPerson(
-  ctx: CommandContext,
-  user: string,
-): Promise<Person | undefined> {
-  const known = ctx.client.people.get(user);
-  if (known) return known;
-  const member = await ctx.client.lookup(user);
-  if (!member) return undefined;
-  return (await ctx.client.people.see(member)).person;
 }
