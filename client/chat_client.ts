@@ -132,6 +132,7 @@ export class ChatClient {
     this.#me = userKey(options.identity.user);
     this.#current = options.room;
     this.#outbox = new Outbox(options.maxPending ?? 1000);
+    this.#pacer.setRate(10, 2); // the defaults, until a server tells its own
     this.people = new PeopleDirectory(options.trust);
     this.#ready.promise.catch(() => {});
   }
@@ -237,7 +238,7 @@ export class ChatClient {
     room = this.#current,
   ): SendResult {
     if (!this.#rooms.has(room)) {
-      this.#error(`you are not in ${room}; /join a room first`);
+      this.#error(`you are not in ${this.#label(room)}; /join a room first`);
       return "refused";
     }
     const size = utf8(text).length;
@@ -259,7 +260,7 @@ export class ChatClient {
         `not connected: message queued (${this.#outbox.size} waiting)`,
       );
     }
-    this.#queueTransmit(message);
+    this.#queueTransmit();
     return "queued";
   }
 
@@ -450,14 +451,29 @@ export class ChatClient {
 
   // ---- sending ----------------------------------------------------------
 
-  #queueTransmit(message: OutgoingMessage): void {
-    this.#sendChain = this.#sendChain.then(() => this.#transmit(message)).catch(
-      (error) => {
-        this.#refusedSends++;
-        this.#outbox.delete(message.id);
-        this.#error(`message not sent: ${(error as Error).message}`);
-      },
+  /**
+   * One more message may go: the chain sends the oldest one not yet sent on
+   * this connection, so a message sent again (after a stale key or the
+   * rate) goes before the ones typed after it.
+   */
+  #queueTransmit(): void {
+    this.#sendChain = this.#sendChain.then(() => this.#transmitOldest());
+  }
+
+  async #transmitOldest(): Promise<void> {
+    const conn = this.#conn;
+    if (!conn) return; // re-queued when a room is joined on the next one
+    const message = this.#outbox.oldest((m) =>
+      m.sentOn !== conn && (this.#rooms.get(m.room)?.live ?? true)
     );
+    if (!message) return;
+    try {
+      await this.#transmit(message);
+    } catch (error) {
+      this.#refusedSends++;
+      this.#outbox.delete(message.id);
+      this.#error(`message not sent: ${(error as Error).message}`);
+    }
   }
 
   async #transmit(message: OutgoingMessage): Promise<void> {
@@ -688,8 +704,8 @@ export class ChatClient {
     }
     if (firstOnThisConnection) {
       this.#requestSync(room);
-      for (const message of this.#outbox.unsentOn(room.name, this.#conn!)) {
-        this.#queueTransmit(message);
+      for (const _ of this.#outbox.unsentOn(room.name, this.#conn!)) {
+        this.#queueTransmit();
       }
     }
     for (const wake of this.#roomWaiters.get(frame.room) ?? []) wake(true);
@@ -1118,13 +1134,15 @@ export class ChatClient {
       // the user's other devices spent the server's tokens too: wait a
       // full interval and send it again; typed text is never dropped
       this.#pacer.empty();
-      this.#queueTransmit(message);
+      message.sentOn = null;
+      this.#queueTransmit();
       return;
     }
     if (message && RETRYABLE.has(frame.code) && message.tries < MAX_TRIES) {
       message.tries++;
       if (room && room.myKey?.epoch === message.epoch) room.myKey = null;
-      this.#queueTransmit(message);
+      message.sentOn = null;
+      this.#queueTransmit();
       return;
     }
     if (message) {

@@ -66,6 +66,16 @@ export class Outbox {
     if (this.#items.size === 0) this.wakeAll();
   }
 
+  /** The oldest waiting message that `wanted` accepts. */
+  oldest(
+    wanted: (message: OutgoingMessage) => boolean,
+  ): OutgoingMessage | undefined {
+    for (const message of this.#items.values()) {
+      if (wanted(message)) return message;
+    }
+    return undefined;
+  }
+
   /** Waiting messages for `room` not yet sent on `connection`, oldest first. */
   unsentOn(room: string, connection: object): OutgoingMessage[] {
     return [...this.#items.values()].filter((m) =>

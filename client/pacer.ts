@@ -6,6 +6,11 @@
  * @module
  */
 
+/** Messages of the burst left unused, as a margin for the server's clock. */
+const SAFETY_TOKENS = 2;
+/** The share of the server's rate used after the burst. */
+const SAFETY_RATE = 0.9;
+
 /** A token bucket that says how long to wait, rather than refusing. */
 export class Pacer {
   #burst: number;
@@ -23,10 +28,15 @@ export class Pacer {
     this.#last = now();
   }
 
-  /** Adopt the rate a server announced (a new connection starts full). */
+  /**
+   * Adopt the rate a server announced (a new connection starts full), with
+   * a margin: the server's bucket starts when our first message reaches
+   * it, which may be late (it was busy storing our key), and a message
+   * more than a moment early is refused.
+   */
   setRate(burst: number, perSecond: number): void {
-    this.#burst = Math.max(1, burst);
-    this.#perSecond = perSecond;
+    this.#burst = Math.max(1, burst - SAFETY_TOKENS);
+    this.#perSecond = perSecond * SAFETY_RATE;
     this.#tokens = this.#burst;
     this.#last = this.#now();
   }

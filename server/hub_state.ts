@@ -74,6 +74,15 @@ export class HubState {
 
   /** Take one message token for `userKey`; false means "slow down". */
   takeMessageToken(userKey: string): boolean {
+    return this.#bucket(userKey).take();
+  }
+
+  /** Milliseconds until `userKey` has a message token (0: now). */
+  messageTokenWait(userKey: string): number {
+    return this.#bucket(userKey).msUntilToken();
+  }
+
+  #bucket(userKey: string): TokenBucket {
     let bucket = this.buckets.get(userKey);
     if (!bucket) {
       bucket = new TokenBucket(
@@ -82,7 +91,7 @@ export class HubState {
       );
       this.buckets.set(userKey, bucket);
     }
-    return bucket.take();
+    return bucket;
   }
 
   /** Send one frame to one session. */

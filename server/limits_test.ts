@@ -26,6 +26,21 @@ Deno.test("a token bucket allows a burst, then refills at its rate", () => {
   );
 });
 
+Deno.test("a token bucket says how long until its next token, without spending one", () => {
+  let now = 0;
+  const bucket = new TokenBucket(2, 4, () => now);
+  assertEquals(bucket.msUntilToken(), 0);
+  bucket.take();
+  bucket.take();
+  assertEquals(bucket.msUntilToken(), 250);
+  now += 249;
+  assertEquals(bucket.msUntilToken(), 1);
+  assertEquals(bucket.take(), false);
+  now += 1;
+  assertEquals(bucket.msUntilToken(), 0);
+  assertEquals(bucket.take(), true);
+});
+
 Deno.test("a token bucket lets through at most burst + rate × time", () => {
   let now = 0;
   const bucket = new TokenBucket(10, 2, () => now);

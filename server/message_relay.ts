@@ -20,6 +20,13 @@ import type { HubSession, HubState } from "./hub_state.ts";
 import type { RoomState, SenderState } from "./room_state.ts";
 import { type StoredMessage, StoreError } from "./store/history_store.ts";
 
+/** How early (before its token) a message may come and still be waited for. */
+export const RATE_TOLERANCE_MS = 250;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Keys, messages and history for all rooms. */
 export class MessageRelay {
   #state: HubState;
@@ -107,6 +114,12 @@ export class MessageRelay {
         cause: { id: frame.id, room: frame.room },
       });
     };
+    // A client paces itself to the rate it was told at login, but its clock
+    // and the network are not ours: a message at most RATE_TOLERANCE_MS
+    // early waits for its token (the session handles its frames one at a
+    // time, so order is kept) instead of being refused; a flood is refused.
+    const early = this.#state.messageTokenWait(sender);
+    if (early > 0 && early <= RATE_TOLERANCE_MS) await delay(early);
     let room: RoomState;
     try {
       room = this.#state.memberRoom(session, frame.room);

@@ -23,14 +23,26 @@ export class TokenBucket {
 
   /** Take one token if there is one; false means "slow down". */
   take(): boolean {
+    this.#refill();
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until a token is there (0: one is there now). */
+  msUntilToken(): number {
+    this.#refill();
+    if (this.#tokens >= 1) return 0;
+    // less a hair for floating-point error (0.002 / 2 * 1000 is not quite 1)
+    return Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000 - 1e-6);
+  }
+
+  #refill(): void {
     const now = this.#now();
     this.#tokens = Math.min(
       this.#burst,
       this.#tokens + ((now - this.#last) / 1000) * this.#perSecond,
     );
     this.#last = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
   }
 }

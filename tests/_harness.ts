@@ -211,6 +211,12 @@ export class ServerProcess {
     await this.#child.status;
     await Promise.all(this.#pumps);
   }
+
+  /** `await using`: kill the server and remove its temp dir. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill();
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
 }
 
 /** An event line printed by `chat join --json`. */
@@ -406,6 +412,11 @@ export class ClientProcess {
     }
     await this.#child.status;
     await Promise.all(this.#pumps);
+  }
+
+  /** `await using`: kill the client (a no-op once it has exited). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill();
   }
 }
 

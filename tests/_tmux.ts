@@ -92,6 +92,29 @@ export class TmuxSession {
     await this.#tmux(["send-keys", "-t", TARGET, "Enter"]);
   }
 
+  /** Press a key by its tmux name, e.g. `C-c`. */
+  async key(name: string): Promise<void> {
+    await this.#tmux(["send-keys", "-t", TARGET, name]);
+  }
+
+  /** Resize the window (the program gets SIGWINCH). */
+  async resize(width: number, height: number): Promise<void> {
+    await this.#tmux([
+      "resize-window",
+      "-t",
+      TARGET,
+      "-x",
+      String(width),
+      "-y",
+      String(height),
+    ]);
+  }
+
+  /** `await using`: kill the tmux server and remove its directory. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill();
+  }
+
   /**
    * The visible screen, one string per row. Spaces the program wrote at the
    * end of a row are kept (`capture-pane -N`), so a prompt's trailing space

@@ -3,10 +3,7 @@
  * running on a certificate the operator brought (--cert/--key).
  */
 import { join } from "node:path";
-import {
-  assert,
-  assertEquals,
-} from "../shared/_test_assert.ts";
+import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
 import { ensureLocalCertificates } from "../server/local_ca.ts";
 
