@@ -5,7 +5,7 @@
  * @module
  */
 import type { ChatEvent } from "./events.ts";
-import { renderEvent } from "./render.ts";
+import { EventRenderer } from "./render.ts";
 import { writeStdout } from "./output.ts";
 
 /** Longest input line accepted, in UTF-16 code units; longer lines are skipped with an error. */
@@ -17,19 +17,15 @@ export function lineModePrinter(
   me: string,
   currentRoom: () => string,
 ): (event: ChatEvent) => void {
+  const renderer = new EventRenderer({ color: false, me });
   return (event) => {
     if (event.type === "clear") return; // a terminal's business
     if (json) {
       writeStdout(JSON.stringify(event) + "\n");
       return;
     }
-    writeStdout(
-      renderEvent(event, {
-        color: false,
-        currentRoom: currentRoom(),
-        me: me.toLowerCase(),
-      }) + "\n",
-    );
+    const text = renderer.render(event, currentRoom());
+    if (text !== "") writeStdout(text + "\n");
   };
 }
 

@@ -6,12 +6,13 @@
  */
 import { LineEditor } from "./line_editor.ts";
 import type { ChatEvent } from "./events.ts";
-import { renderEvent, roomLabel } from "./render.ts";
+import { EventRenderer, roomLabel } from "./render.ts";
 import { writeStdout } from "./output.ts";
 
 /** The interactive front end. Create it before the client so no event is missed. */
 export class TerminalUi {
   #editor: LineEditor;
+  #renderer: EventRenderer;
   #color: boolean;
   #me: string;
   #currentRoom: () => string;
@@ -23,6 +24,7 @@ export class TerminalUi {
     this.#currentRoom = currentRoom;
     this.#color = !Deno.env.get("NO_COLOR");
     this.#editor = new LineEditor({ columns: columns() });
+    this.#renderer = new EventRenderer({ color: this.#color, me });
   }
 
   /** Show one event above the input line. */
@@ -34,11 +36,8 @@ export class TerminalUi {
       );
       return;
     }
-    const text = renderEvent(event, {
-      color: this.#color,
-      currentRoom: this.#currentRoom(),
-      me: this.#me,
-    });
+    const text = this.#renderer.render(event, this.#currentRoom());
+    if (text === "") return;
     if (!this.#active) {
       writeStdout(text + "\n");
       return;
