@@ -1,7 +1,8 @@
 /**
  * `chat invite`: run next to a server (same data and certs directories),
  * record a single-use invite in its database, and print the exact
- * `chat join --invite CODE --user NAME` line to send to a friend.
+ * `chat join --invite CODE --user NAME` line to send to a friend (in the
+ * form that runs for how chat was started: see join_line.ts).
  * @module
  */
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import {
   inviteSecretHash,
   newInviteSecret,
 } from "../shared/invite_code.ts";
+import { chatCommand, currentInvocation } from "./join_line.ts";
 import { readServerRecord } from "./server_record.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
 
@@ -101,7 +103,8 @@ export async function runInviteCommand(values: Values): Promise<string> {
   } finally {
     await store.close();
   }
-  const line = `chat join --invite ${
+  const joinCommand = chatCommand(currentInvocation(), "join");
+  const line = `${joinCommand} --invite ${
     encodeInvite({ server, caPem, secret })
   } --user NAME`;
   console.log(line);

@@ -3,6 +3,7 @@
  * has one), start, print where the CA is, stop cleanly on SIGINT/SIGTERM.
  * @module
  */
+import { chatCommand, currentInvocation, shellWord } from "./join_line.ts";
 import { TurnBatchedLog } from "./log_writer.ts";
 import { parseDuration } from "../shared/duration.ts";
 import {
@@ -198,8 +199,11 @@ async function serveUntilStopped(
     log(`CA fingerprint (SHA-256) ${server.caFingerprint}`);
     const wildcard = server.hostname === "0.0.0.0" || server.hostname === "::";
     const host = wildcard ? (config.names[0] ?? "THIS-HOST") : server.hostname;
+    const joinCommand = chatCommand(currentInvocation(), "join");
     log(
-      `clients join with: chat join --user NAME --server ${host}:${server.port} --ca ${server.caPath}`,
+      `clients join with: ${joinCommand} --user NAME --server ${host}:${server.port} --ca ${
+        shellWord(server.caPath)
+      }`,
     );
   }
   log(`listening on ${server.hostname}:${server.port}`);

@@ -345,7 +345,7 @@ export async function runCoreScenario(launcher: ChatLauncher): Promise<void> {
     // working directory) lets carol join with no --server and no --ca.
     const invite = await runOnce(launcher, ["invite"], { cwd: dir });
     assertEquals(invite.code, 0, invite.stderr);
-    const code = /chat join --invite (\S+) --user NAME/.exec(invite.stdout);
+    const code = / join --invite (\S+) --user NAME$/.exec(invite.stdout.trim());
     assert(code, `no join line in:\n${invite.stdout}`);
     const carolHome = { XDG_CONFIG_HOME: join(dir, "home-carol") };
     const carol = await runOnce(

@@ -3,7 +3,7 @@
  * here with exactly those flags, nothing added, and a clean environment
  * (DENO_DIR only, so deno finds its cache), through the core scenario and
  * the key-directory fallbacks. And the list grants nothing the program does
- * not use.
+ * not use, and every deno task that runs `chat` uses exactly this list.
  */
 import { join } from "node:path";
 import {
@@ -19,6 +19,17 @@ import {
 import { ENV_VARIABLES, PERMISSION_FLAGS } from "../scripts/permissions.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** The deno tasks that run `chat`: task name → the chat command it runs. */
+const CHAT_TASKS: Record<string, string> = {
+  chat: "",
+  serve: " serve",
+  join: " join",
+  id: " id",
+  invite: " invite",
+  servers: " servers",
+};
 
 async function denoDir(): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -56,6 +67,51 @@ Deno.test("the permission list grants no run, ffi, sys, import or all, and names
   assert(ENV_VARIABLES.length > 0, "--allow-env must be a list, not blanket");
 });
 
+Deno.test("every subcommand has a deno task, and each runs main.ts with exactly the permission list", async () => {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const tasks = config.tasks as Record<string, string>;
+  for (const [task, command] of Object.entries(CHAT_TASKS)) {
+    assertEquals(
+      tasks[task],
+      `deno run ${PERMISSION_FLAGS.join(" ")} main.ts${command}`,
+      `task ${task}`,
+    );
+  }
+});
+
+Deno.test("deno task chat passes its arguments on, and deno task invite, id, servers, join and serve exist", async () => {
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", ...args],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = (b: Uint8Array) => new TextDecoder().decode(b);
+    return {
+      code: out.code,
+      stdout: text(out.stdout),
+      stderr: text(out.stderr),
+    };
+  };
+  for (const [task, command] of Object.entries(CHAT_TASKS)) {
+    const args = task === "chat"
+      ? ["chat", "invite", "--help"]
+      : [task, "--help"];
+    const r = await run(args);
+    assertEquals(r.code, 0, `deno task ${args.join(" ")}: ${r.stderr}`);
+    const expected = task === "chat"
+      ? "Usage: chat invite"
+      : `Usage: chat${command}`;
+    assert(
+      r.stdout.startsWith(expected),
+      `deno task ${args.join(" ")}:\n${r.stdout}`,
+    );
+  }
+});
+
 Deno.test("with exactly the permission list, serve, two clients, a message each way, /save, id, invite, servers, --help and --version work", async () => {
   await runCoreScenario(restricted);
 });
@@ -65,7 +121,7 @@ Deno.test("with exactly the permission list, the key directory falls back to HOM
   try {
     for (const variable of ["HOME", "USERPROFILE"]) {
       const home = join(dir, variable);
-      const r = await runOnce(restricted, ["id", "--user", "uma"], {
+      const r = await runOnce(restricted, ["id", "--user", "uma", "--create"], {
         cwd: dir,
         env: { [variable]: home },
       });
