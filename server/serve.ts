@@ -7,14 +7,11 @@ import { join } from "node:path";
 import { DEFAULT_LIMITS } from "../shared/limits.ts";
 import { ChatHub } from "./hub.ts";
 import { ensureLocalCertificates, loadServerTls } from "./local_ca.ts";
-import { serveConnection } from "./session.ts";
-import {
-  type ConnectionLimits,
-  FramedConnection,
-} from "../shared/framed_connection.ts";
-import { ConnectionTracker, type Refusal } from "./connection_tracker.ts";
-import { frameBytes } from "./hub_state.ts";
-import { type TlsByteStream, TlsListener } from "./tls_listener.ts";
+import type { serveConnection } from "./session.ts";
+import { connectionHandler } from "./connection_handler.ts";
+import { ConnectionTracker } from "./connection_tracker.ts";
+import { listenOrExplain } from "./listen.ts";
+import type { TlsByteStream, TlsListener } from "./tls_listener.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { timestamped } from "./log_writer.ts";
 import { loadOperators } from "./moderation.ts";
@@ -85,31 +82,6 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   log: (line) => console.log(timestamped(`chat: ${line}`, new Date())),
 };
 
-/** Connections over a cap that may wait for their error frame at once. */
-const MAX_REFUSING = 64;
-
-/** Send the refusal (within `ms`) on a handshaken connection, then close. */
-async function refuseConnection(
-  conn: TlsByteStream,
-  refusal: Refusal,
-  ms: number,
-  limits: ConnectionLimits,
-): Promise<void> {
-  const framed = new FramedConnection(conn, limits);
-  const timer = setTimeout(() => framed.close(), ms);
-  try {
-    framed.send(
-      frameBytes({ t: "error", code: refusal.code, message: refusal.message }),
-    );
-    await framed.drain();
-  } catch {
-    // the peer went away
-  } finally {
-    clearTimeout(timer);
-    framed.close();
-  }
-}
-
 /** Wait for `work`, but no longer than `ms`. */
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -138,11 +110,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Start a server with `config`; resolves once it is listening. */
-export async function startServer(
-  config: ServerConfig,
-): Promise<RunningServer> {
-  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+/** The server's certificate and key: given, or from the local CA (made if missing). */
+async function serverTls(config: ServerConfig) {
   let caPath: string | null = null;
   let caFingerprint: string | null = null;
   let created = false;
@@ -155,6 +124,99 @@ export async function startServer(
     ({ certPath, keyPath, caPath, caFingerprint, created } = files);
   }
   const tls = await loadServerTls(certPath, keyPath);
+  return { tls, caPath, caFingerprint, created };
+}
+
+/** The --trace-frames file: append each frame body and a newline. */
+interface FrameTrace {
+  write?: (body: Uint8Array) => void;
+  close(): void;
+}
+
+async function openTrace(path: string | undefined): Promise<FrameTrace> {
+  if (!path) return { close() {} };
+  const file = await Deno.open(path, {
+    create: true,
+    append: true,
+    mode: 0o600,
+  });
+  const newline = new Uint8Array([10]);
+  return {
+    write(body) {
+      file.writeSync(body);
+      file.writeSync(newline);
+    },
+    close: () => file.close(),
+  };
+}
+
+/** What each session is told: names, limits, log, throttle, trace. */
+function sessionOptionsFor(
+  config: ServerConfig,
+  serverNames: string[],
+  trace: FrameTrace,
+): Parameters<typeof serveConnection>[2] {
+  return {
+    serverNames,
+    maxFrameBytes: config.maxFrameBytes,
+    maxKeysFrameBytes: config.maxKeysFrameBytes,
+    maxTextBytes: config.maxTextBytes,
+    maxQueueBytes: config.maxQueueBytes,
+    loginTimeoutMs: config.loginTimeoutMs,
+    log: config.log,
+    loginThrottle: new LoginThrottle(config.maxFailedLogins),
+    ...(trace.write ? { traceFrame: trace.write } : {}),
+  };
+}
+
+/** The parts of a running server that stopping it touches. */
+interface ServerParts {
+  listener: TlsListener;
+  acceptLoop: Promise<void>;
+  tracker: ConnectionTracker;
+  hub: ChatHub;
+  running: Set<Promise<void>>;
+  store: SqliteHistoryStore;
+  trace: FrameTrace;
+}
+
+/**
+ * Stop accepting, tell every client, close connections once in-flight
+ * commits are done, checkpoint and close the store.
+ */
+async function stopServer(parts: ServerParts): Promise<void> {
+  const { listener, tracker, hub, running } = parts;
+  listener.close();
+  await parts.acceptLoop;
+  tracker.stop();
+  hub.announceShutdown("the server is shutting down; reconnect later");
+  const open = tracker.connections().map((t) => t.framed);
+  await withDeadline(Promise.all(open.map((f) => f.drain())), 1000);
+  for (const framed of open) framed.close();
+  await Promise.allSettled([...running]);
+  await withDeadline(listener.closed, 1000);
+  await parts.store.close();
+  parts.trace.close();
+}
+
+/** Hand every accepted connection to `serve` until the listener closes. */
+async function acceptAll(
+  listener: TlsListener,
+  serve: (conn: TlsByteStream) => void,
+): Promise<void> {
+  while (true) {
+    const conn = await listener.accept();
+    if (!conn) return; // closed
+    serve(conn);
+  }
+}
+
+/** Start a server with `config`; resolves once it is listening. */
+export async function startServer(
+  config: ServerConfig,
+): Promise<RunningServer> {
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const { tls, caPath, caFingerprint, created } = await serverTls(config);
   const ops = await loadOperators(config.ops, config.opsFile);
   const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"));
   const hub = await ChatHub.open(store, {
@@ -166,15 +228,8 @@ export async function startServer(
     inviteOnly: config.inviteOnly,
     log: config.log,
   });
-  let trace: Deno.FsFile | null = null;
-  if (config.traceFramesPath) {
-    trace = await Deno.open(config.traceFramesPath, {
-      create: true,
-      append: true,
-      mode: 0o600,
-    });
-  }
-  const listener = await TlsListener.listen({
+  const trace = await openTrace(config.traceFramesPath);
+  const listener = await listenOrExplain({
     hostname: config.host,
     port: config.port,
     cert: tls.cert,
@@ -182,6 +237,10 @@ export async function startServer(
     handshakeTimeoutMs: config.loginTimeoutMs,
     maxHandshakesPerIp: config.maxConnectionsPerIp,
     log: config.log,
+  }).catch(async (error) => {
+    await store.close(); // nothing else is open yet
+    trace.close();
+    throw error;
   });
   const tracker = new ConnectionTracker({
     maxConnections: config.maxConnections,
@@ -191,72 +250,20 @@ export async function startServer(
   }, config.log);
   tracker.start();
   const running = new Set<Promise<void>>();
-  const newline = new Uint8Array([10]);
-  const sessionOptions = {
-    serverNames: tls.names,
-    maxFrameBytes: config.maxFrameBytes,
-    maxKeysFrameBytes: config.maxKeysFrameBytes,
-    maxTextBytes: config.maxTextBytes,
-    maxQueueBytes: config.maxQueueBytes,
-    loginTimeoutMs: config.loginTimeoutMs,
-    log: config.log,
-    loginThrottle: new LoginThrottle(config.maxFailedLogins),
-    ...(trace
-      ? {
-        traceFrame: (body: Uint8Array) => {
-          trace.writeSync(body);
-          trace.writeSync(newline);
-        },
-      }
-      : {}),
-  };
-  const limits = {
-    maxFrameBytes: config.maxFrameBytes,
-    maxQueueBytes: config.maxQueueBytes,
-    writeTimeoutMs: config.writeTimeoutMs,
-  };
-  let refusing = 0;
-  const serve = (conn: TlsByteStream) => {
-    const ip = conn.remoteAddress;
-    const refusal = tracker.refusal(ip);
-    if (refusal) {
-      if (refusing >= MAX_REFUSING) {
-        conn.close(); // under a flood, not even the courtesy of an error frame
-        return;
-      }
-      refusing++;
-      const done = refuseConnection(
-        conn,
-        refusal,
-        config.loginTimeoutMs,
-        limits,
-      )
-        .finally(() => refusing--);
-      running.add(done);
-      done.finally(() => running.delete(done));
-      return;
-    }
-    const framed = new FramedConnection(
-      conn,
-      limits,
-      (reason) => config.log(`dropping a connection from ${ip}: ${reason}`),
-    );
-    const tracked = tracker.add(ip, framed);
-    const done = serveConnection(framed, hub, sessionOptions, {
-      ip,
-      heard: () => tracker.heard(tracked),
-      acceptedAt: conn.acceptedAt,
-    }).finally(() => tracker.remove(tracked));
-    running.add(done);
-    done.finally(() => running.delete(done));
-  };
-  const acceptLoop = (async () => {
-    while (true) {
-      const conn = await listener.accept();
-      if (!conn) return; // closed
-      serve(conn);
-    }
-  })();
+  const sessionOptions = sessionOptionsFor(config, tls.names, trace);
+  const serve = connectionHandler({
+    config,
+    hub,
+    tracker,
+    sessionOptions,
+    limits: {
+      maxFrameBytes: config.maxFrameBytes,
+      maxQueueBytes: config.maxQueueBytes,
+      writeTimeoutMs: config.writeTimeoutMs,
+    },
+    running,
+  });
+  const acceptLoop = acceptAll(listener, serve);
   const addr = listener.addr;
   await writeServerRecord(config.dataDir, {
     host: addr.hostname,
@@ -273,19 +280,15 @@ export async function startServer(
     caFingerprint,
     certificateCreated: created,
     close() {
-      closing ??= (async () => {
-        listener.close();
-        await acceptLoop;
-        tracker.stop();
-        hub.announceShutdown("the server is shutting down; reconnect later");
-        const open = tracker.connections().map((t) => t.framed);
-        await withDeadline(Promise.all(open.map((f) => f.drain())), 1000);
-        for (const framed of open) framed.close();
-        await Promise.allSettled([...running]);
-        await withDeadline(listener.closed, 1000);
-        await store.close();
-        trace?.close();
-      })();
+      closing ??= stopServer({
+        listener,
+        acceptLoop,
+        tracker,
+        hub,
+        running,
+        store,
+        trace,
+      });
       return closing;
     },
   };

@@ -1,0 +1,55 @@
+/**
+ * Binding the server's TLS listener, with the usual failures (port in use,
+ * no permission, not an address of this machine) explained once, with a
+ * hint, instead of a raw error printed twice.
+ * @module
+ */
+import { TlsListener, type TlsListenOptions } from "./tls_listener.ts";
+
+/** An Error with a hint line for the operator. */
+function hinted(message: string, hint: string, cause: unknown): Error {
+  return Object.assign(new Error(message, { cause }), { hint });
+}
+
+/**
+ * Bind the TLS listener. A failure to bind is thrown once, with a hint for
+ * the usual causes; the listener's own error log is quiet until it is bound
+ * (it would print the same failure a second time).
+ */
+export async function listenOrExplain(
+  options: TlsListenOptions,
+): Promise<TlsListener> {
+  let bound = false;
+  try {
+    const listener = await TlsListener.listen({
+      ...options,
+      log: (line) => bound && options.log(line),
+    });
+    bound = true;
+    return listener;
+  } catch (cause) {
+    const where = `${options.hostname}:${options.port}`;
+    switch ((cause as { code?: string }).code) {
+      case "EADDRINUSE":
+        throw hinted(
+          `cannot listen on ${where}: the address is already in use`,
+          "use --port N, or stop the other server",
+          cause,
+        );
+      case "EACCES":
+        throw hinted(
+          `cannot listen on ${where}: permission denied`,
+          "ports below 1024 need privileges: use --port N above 1023",
+          cause,
+        );
+      case "EADDRNOTAVAIL":
+      case "EINVAL":
+        throw hinted(
+          `cannot listen on ${where}: ${(cause as Error).message}`,
+          "is --host an address of this machine? use 127.0.0.1, or 0.0.0.0 for every address",
+          cause,
+        );
+    }
+    throw cause;
+  }
+}
