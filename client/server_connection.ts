@@ -4,6 +4,7 @@
  * There is deliberately no way to skip certificate checks.
  * @module
  */
+import { certificateDer } from "../shared/pem.ts";
 
 /** Where the server is. */
 export interface ServerAddress {
@@ -33,10 +34,15 @@ function hinted(message: string, hint: string, cause: unknown): Error {
   return Object.assign(new Error(message, { cause }), { hint });
 }
 
-/** Read a CA file given with --ca, with a helpful error. */
+/**
+ * Read a CA file given with --ca, with a helpful error: it must exist and
+ * hold a PEM certificate (a file that holds none would otherwise surface
+ * later as "not the CA of this server", which sends people the wrong way).
+ */
 export async function readCaFile(caPath: string): Promise<string> {
+  let pem: string;
   try {
-    return await Deno.readTextFile(caPath);
+    pem = await Deno.readTextFile(caPath);
   } catch (cause) {
     throw hinted(
       `cannot read the CA file ${caPath}: ${(cause as Error).message}`,
@@ -44,6 +50,14 @@ export async function readCaFile(caPath: string): Promise<string> {
       cause,
     );
   }
+  if (certificateDer(pem) === null) {
+    throw hinted(
+      `${caPath} holds no PEM certificate`,
+      "pass the ca.pem that `chat serve` printed (it starts with -----BEGIN CERTIFICATE-----)",
+      undefined,
+    );
+  }
+  return pem;
 }
 
 /** The CA a connection trusts: its PEM and where it came from (for messages). */
