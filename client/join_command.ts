@@ -4,12 +4,18 @@
  * @module
  */
 import { fingerprint, formatFingerprint } from "../shared/crypto/identity.ts";
-import { normalizeRoomName, roomNameProblem } from "../shared/names.ts";
+import { normalizeRoomName } from "../shared/names.ts";
 import { ChatClient } from "./chat_client.ts";
 import { handleInput } from "./command_runner.ts";
 import { configDir } from "./config_paths.ts";
 import type { ChatEvent } from "./events.ts";
-import { loadOrCreateIdentity } from "./identity_store.ts";
+import {
+  createIdentity,
+  FirstLoginKeys,
+  keyFilePath,
+  loadIdentity,
+} from "./identity_store.ts";
+import { keysAfterRefusal, loginRefusalHint } from "./login_refusal.ts";
 import { lineModePrinter, runLineMode } from "./line_mode.ts";
 import {
   connectToServer,
@@ -19,12 +25,28 @@ import {
   type ServerAddress,
   type TrustedCa,
 } from "./server_connection.ts";
-import { ServerBook } from "./server_book.ts";
+import { type SavedServer, ServerBook } from "./server_book.ts";
 import { decodeInvite } from "../shared/invite_code.ts";
 import { certificateFingerprint } from "../shared/pem.ts";
 import { TerminalUi } from "./terminal_ui.ts";
 import { TrustStore } from "./trust_store.ts";
 import { keepConnected } from "./reconnect.ts";
+
+/** The flags of `chat join`, for node:util parseArgs. */
+export const JOIN_OPTIONS = {
+  user: { type: "string" },
+  server: { type: "string" },
+  ca: { type: "string" },
+  room: { type: "string" },
+  json: { type: "boolean" },
+  invite: { type: "string" },
+} as const;
+
+/** The flags of `chat id`, for node:util parseArgs. */
+export const ID_OPTIONS = {
+  user: { type: "string" },
+  create: { type: "boolean" },
+} as const;
 
 /** What `chat join` was given. */
 export interface JoinArgs {
@@ -47,8 +69,9 @@ interface Target {
 
 /**
  * Decide where to connect: an invite carries everything; --server (with
- * --ca, or the CA saved for it); else the server joined last; else
- * localhost:7443 with the system roots.
+ * --ca, or the CA saved for it); else the saved server this user joined
+ * last (saying so on stderr when that was a guess); else localhost:7443
+ * with the system roots.
  */
 async function resolveTarget(
   args: JoinArgs,
@@ -67,7 +90,7 @@ async function resolveTarget(
     ? book.find(args.server)
     : args.caPath
     ? undefined
-    : book.last;
+    : chosenServer(book, args.user);
   const label = args.server ?? saved?.address ?? `localhost:${DEFAULT_PORT}`;
   let ca: TrustedCa | null = null;
   if (args.caPath) {
@@ -78,35 +101,74 @@ async function resolveTarget(
   return { address: parseServerAddress(label), label, ca, invite: undefined };
 }
 
+/** The saved server for `user`; a guess among several is said on stderr. */
+function chosenServer(book: ServerBook, user: string): SavedServer | undefined {
+  const choice = book.choose(user);
+  if (choice?.ambiguous) {
+    stderr(
+      `using ${choice.server.address} (${choice.reason}); pass --server to choose`,
+    );
+  }
+  return choice?.server;
+}
+
 function stderr(line: string): void {
   console.error(`chat: ${line}`);
 }
 
-/** Run `chat join`; resolves the exit code. */
-export async function runJoinCommand(args: JoinArgs): Promise<number> {
-  const roomProblem = roomNameProblem(args.room);
-  if (roomProblem) {
+/**
+ * Wait for the first login. A refusal becomes an Error with a hint that
+ * fits its code; first-login keys are kept only if the server accepted
+ * them (client/identity_store.ts explains the pending file).
+ */
+async function firstLogin(
+  client: ChatClient,
+  session: Promise<unknown>,
+  keys: FirstLoginKeys,
+  args: JoinArgs,
+): Promise<void> {
+  try {
+    await client.ready;
+  } catch (error) {
+    client.close();
+    await session;
+    const code = (error as { code?: string }).code;
+    const keep = keysAfterRefusal(code);
+    if (keep === "forget") await keys.refuse();
+    if (keep === "keep") await savedKeys(keys);
     throw Object.assign(
-      new Error(`bad --room "${args.room}": ${roomProblem}`),
+      new Error(`login refused: ${(error as Error).message}`),
       {
-        hint: "use a name like general or team-x",
+        hint: loginRefusalHint(code, {
+          user: args.user,
+          invite: args.invite !== undefined,
+        }),
       },
     );
   }
+  await savedKeys(keys);
+}
+
+/** Keep first-login keys the server accepted, and say where they are. */
+async function savedKeys(keys: FirstLoginKeys): Promise<void> {
+  if (!keys.isNew) return;
+  await keys.accept();
+  stderr(`created keys for ${keys.identity.user} in ${keys.path}`);
+}
+
+/** Run `chat join`; resolves the exit code. */
+export async function runJoinCommand(args: JoinArgs): Promise<number> {
   const room = normalizeRoomName(args.room);
   const dir = configDir();
   const book = await ServerBook.open(dir);
   const target = await resolveTarget(args, book);
   const address = target.address;
-  const { identity, created, path } = await loadOrCreateIdentity(
-    dir,
-    args.user,
-  );
-  const myFingerprint = formatFingerprint(await fingerprint(identity));
-  if (created) stderr(`created keys for ${identity.user} in ${path}`);
-  const trust = await TrustStore.open(dir, identity.user);
+  const keys = await FirstLoginKeys.open(dir, args.user);
   const connect = () => connectToServer(address, target.ca);
   const first = await connect(); // the first failure is fatal: wrong address or CA
+  const identity = await keys.stage(); // on disk before the login carries it
+  const myFingerprint = formatFingerprint(await fingerprint(identity));
+  const trust = await TrustStore.open(dir, identity.user);
 
   const interactive = !args.json && Deno.stdin.isTerminal() &&
     Deno.stdout.isTerminal();
@@ -122,27 +184,13 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
     fingerprint: myFingerprint,
     trust,
     serverName: address.host,
+    serverLabel: target.label,
     room,
     onEvent: emit,
     ...(target.invite ? { invite: target.invite } : {}),
   });
   const session = keepConnected(client, first, connect, emit);
-  try {
-    await client.ready;
-  } catch (error) {
-    client.close();
-    await session;
-    throw Object.assign(
-      new Error(`login refused: ${(error as Error).message}`),
-      {
-        hint: (error as { code?: string }).code === "name_taken"
-          ? "that name belongs to another key on this server; pick another --user"
-          : (error as { code?: string }).code === "room_full"
-          ? "pick another room with --room"
-          : "check --server, --ca and --user",
-      },
-    );
-  }
+  await firstLogin(client, session, keys, args);
 
   await book.remember(target.label, target.ca?.pem ?? null, identity.user);
   const ctx = { client, identity, trust, emit };
@@ -150,6 +198,16 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
   const outcome = ui
     ? await ui.run(onLine, session)
     : await runLineMode(onLine, emit, session);
+  return await finish(client, session, outcome, emit);
+}
+
+/** After the input ended (or the session did): the exit code. */
+async function finish(
+  client: ChatClient,
+  session: Promise<unknown>,
+  outcome: string,
+  emit: (event: ChatEvent) => void,
+): Promise<number> {
   if (outcome === "closed") {
     emit({
       type: "error",
@@ -203,12 +261,28 @@ export async function runServersCommand(): Promise<void> {
   }
 }
 
-/** Run `chat id`: print the user's fingerprint (creating keys on first use). */
-export async function runIdCommand(user: string): Promise<void> {
-  const { identity, created, path } = await loadOrCreateIdentity(
-    configDir(),
-    user,
-  );
+/**
+ * Run `chat id`: print the fingerprint of the user's keys. Only keys that
+ * exist: with `create`, they are made first if missing.
+ */
+export async function runIdCommand(
+  user: string,
+  create: boolean,
+): Promise<void> {
+  const dir = configDir();
+  const loaded = create
+    ? await createIdentity(dir, user)
+    : await loadIdentity(dir, user);
+  if (!loaded) {
+    throw Object.assign(
+      new Error(`${user} has no keys here (${keyFilePath(dir, user)})`),
+      {
+        hint:
+          `\`chat id --user ${user} --create\` makes them (e.g. to give an operator your fingerprint for /allow on an invite-only server); \`chat join\` makes them at your first login`,
+      },
+    );
+  }
+  const { identity, created, path } = loaded;
   if (created) stderr(`created keys for ${identity.user} in ${path}`);
   console.log(
     `${identity.user} ${formatFingerprint(await fingerprint(identity))}`,
