@@ -4,37 +4,23 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { roomNameProblem, usernameProblem } from "./shared/names.ts";
+import {
+  COMMAND_USAGE,
+  type CommandName,
+  isCommandName,
+  MAIN_USAGE,
+} from "./usage.ts";
 import { VERSION } from "./version.ts";
 
-const HELP =
-  `chat ${VERSION} — end-to-end encrypted terminal chat for small teams
-
-Usage:
-  chat serve [--host 127.0.0.1] [--port 7443] [--data DIR] [--certs DIR]
-             [--name DNS-or-IP ...] [--cert FILE --key FILE]
-             [--op FINGERPRINT ...] [--ops-file FILE] [--invite-only]
-             [limits: see docs/security.md, e.g. --rate-burst 10 --rate-per-second 2]
-  chat join  --user NAME [--server HOST:PORT] [--ca FILE] [--room NAME] [--json]
-  chat join  --invite CODE --user NAME       join with an invite (no --server, no --ca)
-  chat id    --user NAME          print your key fingerprint
-  chat invite [--uses 1] [--expires 24h] [--data DIR] [--certs DIR] [--server HOST:PORT]
-  chat servers                    list servers you have joined
-  chat --help | --version
-
-serve   Start a TLS server. On first run it creates a local CA and a server
-        certificate in --certs (default certs/) and prints the CA file that
-        clients pass to --ca. State lives in --data (default data/).
-join    Connect, log in with your key (created on first use under
-        $XDG_CONFIG_HOME/chat or ~/.config/chat) and chat. Type /help inside.
-        When stdin is not a terminal, each input line is a message or command;
-        --json prints one JSON object per event. After the first join the
-        server and its CA are remembered: "chat join --user NAME" reconnects.
-invite  Run next to the server: prints a "chat join --invite CODE" line with
-        the address, the CA and a single-use secret.
-`;
-
-/** A command-line mistake: exit code 2. */
-class UsageError extends Error {}
+/** A command-line mistake: exit code 2, with a hint (else: see the usage). */
+class UsageError extends Error {
+  readonly hint: string | undefined;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
 
 function fail(message: string, hint?: string, code = 1): never {
   console.error(`chat: error: ${message}`);
@@ -91,18 +77,35 @@ async function servers(args: string[]): Promise<void> {
   await runServersCommand();
 }
 
+/** Check --user (and --room) before anything runs: a bad value is a usage error. */
+function checkNames(v: Record<string, unknown>): void {
+  const user = String(v.user);
+  const userProblem = usernameProblem(user);
+  if (userProblem) {
+    throw new UsageError(
+      `invalid --user "${user}": ${userProblem}`,
+      "pick a name like alice or bob_2",
+    );
+  }
+  const room = v.room;
+  const problem = typeof room === "string" ? roomNameProblem(room) : null;
+  if (problem) {
+    throw new UsageError(
+      `bad --room "${room}": ${problem}`,
+      "use a name like general or team-x",
+    );
+  }
+}
+
 async function join(args: string[]): Promise<void> {
-  const v = parse(args, {
-    user: { type: "string" },
-    server: { type: "string" },
-    ca: { type: "string" },
-    room: { type: "string" },
-    json: { type: "boolean" },
-    invite: { type: "string" },
-  });
+  const { JOIN_OPTIONS, runJoinCommand } = await import(
+    "./client/join_command.ts"
+  );
+  const v = parse(args, JOIN_OPTIONS);
   if (typeof v.user !== "string") {
     throw new UsageError("join needs --user NAME");
   }
+  checkNames(v);
   if (
     v.invite !== undefined && (v.server !== undefined || v.ca !== undefined)
   ) {
@@ -110,7 +113,6 @@ async function join(args: string[]): Promise<void> {
       "--invite already carries the server and its CA; drop --server and --ca",
     );
   }
-  const { runJoinCommand } = await import("./client/join_command.ts");
   const code = await runJoinCommand({
     user: v.user,
     server: v.server as string | undefined,
@@ -123,30 +125,41 @@ async function join(args: string[]): Promise<void> {
 }
 
 async function id(args: string[]): Promise<void> {
-  const v = parse(args, { user: { type: "string" } });
+  const { ID_OPTIONS, runIdCommand } = await import(
+    "./client/join_command.ts"
+  );
+  const v = parse(args, ID_OPTIONS);
   if (typeof v.user !== "string") throw new UsageError("id needs --user NAME");
-  const { runIdCommand } = await import("./client/join_command.ts");
-  await runIdCommand(v.user);
+  checkNames(v);
+  await runIdCommand(v.user, v.create === true);
+}
+
+const RUN: Record<CommandName, (args: string[]) => Promise<void>> = {
+  serve,
+  join,
+  id,
+  invite,
+  servers,
+};
+
+/** `--help` or `-h` anywhere after a command asks for that command's usage. */
+function wantsHelp(args: string[]): boolean {
+  return args.some((a) => a === "--help" || a === "-h");
 }
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   try {
+    if (isCommandName(command)) {
+      if (wantsHelp(rest)) return void console.log(COMMAND_USAGE[command]);
+      return await RUN[command](rest);
+    }
     switch (command) {
-      case "serve":
-        return await serve(rest);
-      case "join":
-        return await join(rest);
-      case "id":
-        return await id(rest);
-      case "invite":
-        return await invite(rest);
-      case "servers":
-        return await servers(rest);
       case "--help":
       case "-h":
       case "help":
-        console.log(HELP);
+        if (isCommandName(rest[0])) console.log(COMMAND_USAGE[rest[0]]);
+        else console.log(MAIN_USAGE);
         return;
       case "--version":
       case "-V":
@@ -161,7 +174,10 @@ async function main(argv: string[]): Promise<void> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      fail(error.message, "run `chat --help` for usage", 2);
+      const usage = isCommandName(command)
+        ? `run \`chat ${command} --help\` for usage`
+        : "run `chat --help` for usage";
+      fail(error.message, error.hint ?? usage, 2);
     }
     const e = error as Error & { hint?: string };
     fail(e.message, e.hint);
