@@ -24,14 +24,22 @@ Deno.test("a second key claiming an existing name is refused and the client exit
     assertEquals(await impostor.end(), 1);
     const stderr = impostor.stderr.items.join("\n");
     assertIncludes(stderr, "registered to another key");
-    assertIncludes(stderr, "chat: hint:");
-    // so is a look-alike of the name
-    const lookalike = ClientProcess.start(server, "A1ice", {
+    assertIncludes(
+      stderr,
+      "chat: hint: that name belongs to another key on this server; pick another --user",
+    );
+    await assertNoKeys(impostor.configHome);
+    // so is a look-alike of the name, and it keeps no keys either
+    const lookalike = ClientProcess.start(server, "a1ice", {
       configHome: join(server.dir, "lookalike-home"),
     });
     clients.push(lookalike);
     assertEquals(await lookalike.end(), 1);
-    assertIncludes(lookalike.stderr.items.join("\n"), "too similar");
+    const lookalikeErr = lookalike.stderr.items.join("\n");
+    assertIncludes(lookalikeErr, "too similar");
+    assertIncludes(lookalikeErr, "pick another --user");
+    assert(!lookalikeErr.includes("created keys"), lookalikeErr);
+    await assertNoKeys(lookalike.configHome);
     // the real alice still works
     await alice.say("still me");
     assertEquals(await alice.end(), 0);
@@ -40,10 +48,17 @@ Deno.test("a second key claiming an existing name is refused and the client exit
   }
 });
 
+/** No key file at all (not even a pending one) under `configHome`. */
+async function assertNoKeys(configHome: string): Promise<void> {
+  const keys = join(configHome, "chat", "keys");
+  const files = await Array.fromAsync(Deno.readDir(keys)).catch(() => []);
+  assertEquals(files.map((f) => f.name), [], `key files in ${keys}`);
+}
+
 Deno.test("key files are created 0600 in a 0700 directory, and a readable key file is refused", async () => {
   const home = await Deno.makeTempDir({ prefix: "chat-keys-" });
   try {
-    const first = await runChat(["id", "--user", "dora"], {
+    const first = await runChat(["id", "--user", "dora", "--create"], {
       env: { XDG_CONFIG_HOME: home },
     });
     assertEquals(first.code, 0, first.stderr);
@@ -82,22 +97,20 @@ Deno.test("/whois shows a safety number both sides agree on, and /verify accepts
       ["alice", "bob"],
       clients,
     ) as [ClientProcess, ClientProcess];
-    const number = (text: string) =>
-      /safety number\s+([\d ]+)/.exec(text)?.[1]?.trim();
     await alice.send("/whois bob");
     const aliceView = await alice.waitFor(
-      (e) => e.type === "system" && /safety number/.test(String(e.message)),
+      (e) => e.type === "whois" && e.user === "bob",
       "whois",
     );
     await bob.send("/whois alice");
     const bobView = await bob.waitFor(
-      (e) => e.type === "system" && /safety number/.test(String(e.message)),
+      (e) => e.type === "whois" && e.user === "alice",
       "whois",
     );
-    const n = number(String(aliceView.message));
-    assert(n && /^(\d{5} ){11}\d{5}$/.test(n), String(aliceView.message));
-    assertEquals(number(String(bobView.message)), n);
-    assertIncludes(String(aliceView.message), "not verified");
+    const n = String(aliceView.safetyNumber);
+    assert(/^(\d{5} ){11}\d{5}$/.test(n), n);
+    assertEquals(bobView.safetyNumber, n);
+    assertEquals(aliceView.trust, "unverified");
     const wrong = n.slice(0, -1) + (n.endsWith("0") ? "1" : "0");
     await alice.send(`/verify bob ${wrong}`);
     await alice.waitFor(
@@ -111,13 +124,20 @@ Deno.test("/whois shows a safety number both sides agree on, and /verify accepts
     );
     await alice.send("/who");
     const who = await alice.waitFor(
-      (e) => e.type === "system" && /^2 in general/.test(String(e.message)),
+      (e) => e.type === "who" && e.room === "general",
       "/who",
     );
-    assert(
-      /bob\s+[0-9a-f ]{19}\s+online\s+verified/.test(String(who.message)),
-      String(who.message),
-    );
+    const members = who.members as {
+      user: string;
+      fingerprint: string;
+      online: boolean;
+      trust: string;
+    }[];
+    assertEquals(members.length, 2);
+    const listed = members.find((m) => m.user === "bob");
+    assert(listed, JSON.stringify(members));
+    assertEquals([listed.online, listed.trust], [true, "verified"]);
+    assert(/^[0-9a-f ]+$/.test(listed.fingerprint), listed.fingerprint);
     for (const c of clients) assertEquals(await c.end(), 0);
   } finally {
     await cleanup(server, clients);
@@ -135,10 +155,10 @@ Deno.test("a changed key raises a warning, and a verified contact whose key chan
     clients.push(bob);
     await alice.send("/whois bob");
     const view = await alice.waitFor(
-      (e) => /safety number/.test(String(e.message ?? "")),
+      (e) => e.type === "whois" && e.user === "bob",
       "whois",
     );
-    const n = /safety number\s+([\d ]+)/.exec(String(view.message))![1]!.trim();
+    const n = String(view.safetyNumber);
     await alice.send(`/verify bob ${n}`);
     await alice.waitFor((e) => e.message === "bob is now verified", "verified");
     assertEquals(await alice.end(), 0);

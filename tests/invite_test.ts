@@ -25,9 +25,9 @@ async function invite(
     ...args,
   ]);
   assertEquals(out.code, 0, out.stderr);
-  const match = /^chat join --invite (chat1:[A-Za-z0-9_-]+) --user NAME$/.exec(
-    out.stdout.trim(),
-  );
+  // the command before "join" is how chat was started (server/join_line.ts)
+  const match = /^\S.* join --invite (chat1:[A-Za-z0-9_-]+) --user NAME$/
+    .exec(out.stdout.trim());
   assert(match, `one join line expected, got: ${out.stdout}`);
   return match[1]!;
 }
@@ -68,9 +68,18 @@ Deno.test("an invite lets a new user join with no --server and no --ca, once; an
     });
     clients.push(mallory);
     assertEquals(await mallory.end(), 1);
+    const refusal = mallory.stderr.items.join("\n");
+    assertIncludes(refusal, "this invite code was already used");
+    // the hint fits the refusal, and the refused name kept no keys
     assertIncludes(
-      mallory.stderr.items.join("\n"),
-      "this invite code was already used",
+      refusal,
+      "chat: hint: an invite works a set number of times until it expires: ask for a new one; if you already joined with it, leave out --invite: chat join --user mallory",
+    );
+    assert(!refusal.includes("check --server, --ca and --user"), refusal);
+    assertEquals(
+      [...Deno.readDirSync(join(mallory.configHome, "chat", "keys"))],
+      [],
+      "a refused first login leaves no key file",
     );
 
     // an invite that has expired before it is used
