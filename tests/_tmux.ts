@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { WAIT_MS } from "./_harness.ts";
+import { type ServerProcess, WAIT_MS } from "./_harness.ts";
 
 const decoder = new TextDecoder();
 /** The only window the session has; every command targets its pane. */
@@ -233,4 +233,51 @@ export class TmuxSession {
 /** A screen as text, framed so blank rows and trailing spaces show. */
 export function frame(rows: string[]): string {
   return rows.map((row) => `|${row}|`).join("\n");
+}
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/**
+ * Start `chat join --user USER` against `server` as the interactive client
+ * in tmux (width x height cells, default 100 x 30) and wait for its ready
+ * line and the `#general> ` prompt.
+ */
+export async function startInteractive(
+  server: ServerProcess,
+  user: string,
+  size: { width: number; height: number } = { width: 100, height: 30 },
+): Promise<TmuxSession> {
+  const tmux = await TmuxSession.start(
+    [
+      Deno.execPath(),
+      "run",
+      "-A",
+      MAIN,
+      "join",
+      "--user",
+      user,
+      "--server",
+      server.address,
+      "--ca",
+      server.caPath,
+    ],
+    {
+      XDG_CONFIG_HOME: join(server.dir, `home-${user}`),
+      NO_COLOR: "1",
+      TERM: "xterm-256color",
+    },
+    size,
+  );
+  try {
+    await tmux.waitForScreen(
+      (rows) =>
+        rows.some((r) => r.startsWith(`logged in as ${user} `)) &&
+        rows.some((r) => r === "#general> "),
+      `the ready line and the prompt for ${user}`,
+    );
+  } catch (error) {
+    await tmux.kill();
+    throw error;
+  }
+  return tmux;
 }

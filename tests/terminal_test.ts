@@ -6,50 +6,9 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { cleanup, ClientProcess, ServerProcess } from "./_harness.ts";
-import { frame, TmuxSession } from "./_tmux.ts";
+import { frame, startInteractive, TmuxSession } from "./_tmux.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const PROMPT = "#general> ";
-
-/** Start `user` as the interactive client in tmux; wait for the prompt. */
-async function startInteractive(
-  server: ServerProcess,
-  user: string,
-): Promise<TmuxSession> {
-  const tmux = await TmuxSession.start(
-    [
-      Deno.execPath(),
-      "run",
-      "-A",
-      MAIN,
-      "join",
-      "--user",
-      user,
-      "--server",
-      server.address,
-      "--ca",
-      server.caPath,
-    ],
-    {
-      XDG_CONFIG_HOME: join(server.dir, `home-${user}`),
-      NO_COLOR: "1",
-      TERM: "xterm-256color",
-    },
-    { width: 100, height: 30 },
-  );
-  try {
-    await tmux.waitForScreen(
-      (rows) =>
-        rows.some((r) => r.startsWith(`logged in as ${user} `)) &&
-        rows.some((r) => r === PROMPT),
-      `the ready line and the prompt for ${user}`,
-    );
-  } catch (error) {
-    await tmux.kill();
-    throw error;
-  }
-  return tmux;
-}
 
 /** Index of the last row with something on it (the input line). */
 function lastRow(rows: string[]): number {
