@@ -204,7 +204,7 @@ Deno.test("join with a --ca file that holds no certificate says so, instead of b
   }
 });
 
-Deno.test("join to a server that is not running says so with a hint", async () => {
+Deno.test("join to a server that is not running says so with a hint, and keeps no keys", async () => {
   const home = await Deno.makeTempDir();
   try {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -222,6 +222,7 @@ Deno.test("join to a server that is not running says so with a hint", async () =
     assertEquals(r.code, 1);
     assertIncludes(r.stderr, "connection refused");
     assertIncludes(r.stderr, "chat: hint: is `chat serve` running there?");
+    await assertNoKeyFile(home, "zed"); // no login was sent: no keys kept
   } finally {
     await Deno.remove(home, { recursive: true });
   }
