@@ -74,7 +74,7 @@ async function spawnUntilListening(
       while ((nl = buffer.indexOf("\n")) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
-        const m = /^(?:chat: )?listening on [^\s/]+:(\d+)$/.exec(line);
+        const m = /^(?:\S+ )?(?:chat: )?listening on [^\s/]+:(\d+)$/.exec(line);
         if (m) listening.resolve(Number(m[1]));
         lines.push(line);
         if (lines.length > 200) lines.shift();

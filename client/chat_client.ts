@@ -384,6 +384,16 @@ export class ChatClient {
   }
 
   /**
+   * Resolves once send() has room for one more message (the outbox holds
+   * at most maxPending unacknowledged ones), or the session gave up. A
+   * script waits here instead of having its lines refused.
+   */
+  async whenCanSend(): Promise<void> {
+    if (this.#closing || this.#refusal) return;
+    await this.#outbox.whenRoom();
+  }
+
+  /**
    * Resolves when every message sent so far is acknowledged and the server
    * has answered every request (a script's end of input), or the session
    * gave up.

@@ -195,9 +195,15 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
   await book.remember(target.label, target.ca?.pem ?? null, identity.user);
   const ctx = { client, identity, trust, emit };
   const onLine = (line: string) => handleInput(line, ctx);
-  const outcome = ui
-    ? await ui.run(onLine, session)
-    : await runLineMode(onLine, emit, session);
+  const outcome = ui ? await ui.run(onLine, session) : await runLineMode(
+    async (line) => {
+      // a script's lines wait for room in the outbox instead of being refused
+      await client.whenCanSend();
+      return await onLine(line);
+    },
+    emit,
+    session,
+  );
   return await finish(client, session, outcome, emit);
 }
 

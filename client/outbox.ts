@@ -27,6 +27,7 @@ export class Outbox {
   #items = new Map<string, OutgoingMessage>();
   #max: number;
   #emptyWaiters: (() => void)[] = [];
+  #roomWaiters: (() => void)[] = [];
 
   /** An outbox that holds at most `max` messages. */
   constructor(max: number) {
@@ -62,8 +63,19 @@ export class Outbox {
 
   /** Remove a message (acknowledged or given up). */
   delete(id: string): void {
-    this.#items.delete(id);
+    if (!this.#items.delete(id)) return;
+    const waiting = this.#roomWaiters.shift();
+    waiting?.();
     if (this.#items.size === 0) this.wakeAll();
+  }
+
+  /**
+   * Resolves once one more message fits (at once if it does now), or when
+   * wakeAll is called; one waiter is woken per message removed.
+   */
+  whenRoom(): Promise<void> {
+    if (this.#items.size < this.#max) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
   /** The oldest waiting message that `wanted` accepts. */
@@ -91,8 +103,9 @@ export class Outbox {
 
   /** Wake everyone waiting for an empty outbox (on empty, or when giving up). */
   wakeAll(): void {
-    const waiters = this.#emptyWaiters;
+    const waiters = [...this.#emptyWaiters, ...this.#roomWaiters];
     this.#emptyWaiters = [];
+    this.#roomWaiters = [];
     for (const wake of waiters) wake();
   }
 }

@@ -143,3 +143,24 @@ Deno.test("outbox after wakeAll, a new waiter still waits for the outbox to empt
   await settle();
   assertEquals(later(), true, "not resolved once empty");
 });
+
+Deno.test("outbox whenRoom waits while full and wakes one waiter per message removed", async () => {
+  const outbox = new Outbox(2);
+  const first = outbox.add("general", { kind: "text", text: "1" })!;
+  const second = outbox.add("general", { kind: "text", text: "2" })!;
+  const woken: string[] = [];
+  const a = outbox.whenRoom().then(() => woken.push("a"));
+  const b = outbox.whenRoom().then(() => woken.push("b"));
+  await Promise.resolve();
+  assertEquals(woken, [], "full: nobody woken");
+  outbox.delete("not-there");
+  await Promise.resolve();
+  assertEquals(woken, [], "an unknown id frees nothing");
+  outbox.delete(first.id);
+  await a;
+  assertEquals(woken, ["a"], "one slot: one waiter");
+  outbox.delete(second.id);
+  await b;
+  assertEquals(woken, ["a", "b"]);
+  await outbox.whenRoom(); // not full: at once
+});

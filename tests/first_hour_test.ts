@@ -182,3 +182,38 @@ Deno.test("a member who goes offline is reported once, not once per shared room"
     "the rooms alice shares with bob",
   );
 });
+
+Deno.test("leaving the current room says which room plain text goes to now", async () => {
+  await using server = await ServerProcess.start();
+  await using alice = await ClientProcess.ready(server, "alice");
+  await alice.send("/join #dev");
+  await alice.waitFor(
+    (e) => e.type === "system" && /now talking in #dev/.test(String(e.message)),
+    "alice in #dev",
+  );
+  await alice.send("/leave");
+  const left = await alice.waitFor(
+    (e) => e.type === "system" && /you left/.test(String(e.message)),
+    "the leave",
+  );
+  assertEquals(left.message, "you left #dev; now talking in #general");
+  await alice.say("back in general");
+  assertEquals(
+    alice.events.items.find((e) => e.text === "back in general")?.room,
+    "general",
+  );
+});
+
+Deno.test("a script piping more lines than the client can have unacknowledged waits instead of losing any", async () => {
+  await using server = await ServerProcess.start();
+  await using bob = await ClientProcess.ready(server, "bob");
+  await using bot = await ClientProcess.ready(server, "bot");
+  await bob.waitFor((e) => e.type === "join" && e.user === "bot", "the bot");
+  // more than the 1,000 messages the client lets wait for acknowledgement
+  const lines = Array.from({ length: 1_500 }, (_, i) => `bulk ${i + 1}`);
+  await bot.send(lines.join("\n"));
+  assertEquals(await bot.end(), 0, `the bot's exit code\n${bot.stderr.items}`);
+  assertEquals(errors(bot), [], "no line refused");
+  await bob.waitFor((e) => e.text === "bulk 1500", "the last line", 60_000);
+  assertEquals(texts(bob.received()), lines, "every line, once, in order");
+});

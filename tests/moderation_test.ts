@@ -13,7 +13,7 @@ import { cleanup, ClientProcess, runChat, ServerProcess } from "./_harness.ts";
 
 /** Create `user`'s keys in `home` and return the fingerprint `chat id` prints. */
 async function fingerprintOf(user: string, home: string): Promise<string> {
-  const out = await runChat(["id", "--user", user], {
+  const out = await runChat(["id", "--user", user, "--create"], {
     env: { XDG_CONFIG_HOME: home },
   });
   assertEquals(out.code, 0, out.stderr);
