@@ -62,7 +62,6 @@ export function loginRefusalHint(
 const NOTHING_REGISTERED: ReadonlySet<string> = new Set([
   "bad_invite",
   "name_taken",
-  "not_invited",
   "banned",
   "wrong_server",
   "too_many_failures",
@@ -78,6 +77,9 @@ export function keysAfterRefusal(
   code: string | undefined,
 ): "forget" | "keep" | "pending" {
   if (code !== undefined && NOTHING_REGISTERED.has(code)) return "forget";
-  if (code === "room_full") return "keep";
+  // room_full: accepted, only the room was not. not_invited: the refusal
+  // names this key's fingerprint for an operator's /allow, so the next
+  // login must present the same key
+  if (code === "room_full" || code === "not_invited") return "keep";
   return "pending";
 }

@@ -188,7 +188,7 @@ Deno.test("keys are kept once the server accepted them, and keys of a login that
   }
 });
 
-Deno.test("a key an invite-only server does not admit is refused with a hint to /allow or an invite, and no keys are kept", async () => {
+Deno.test("a key an invite-only server does not admit is refused with a hint to /allow or an invite, and that key is kept for the /allow", async () => {
   let server: ServerProcess | undefined;
   const clients: ClientProcess[] = [];
   try {
@@ -202,10 +202,20 @@ Deno.test("a key an invite-only server does not admit is refused with a hint to 
       stderr,
       "chat: hint: ask an operator to run the /allow line above, or for an invite",
     );
-    assert(!stderr.includes("created keys"), stderr);
+    const allowed = /\/allow ([0-9a-f]{64})/.exec(stderr)?.[1];
+    assert(allowed, stderr);
     const keys = join(stranger.configHome, "chat", "keys");
     const left = await Array.fromAsync(Deno.readDir(keys)).catch(() => []);
-    assertEquals(left.map((f) => f.name), []);
+    assertEquals(left.map((f) => f.name), ["stranger.json"]);
+    const id = await runChat(["id", "--user", "stranger"], {
+      env: { XDG_CONFIG_HOME: stranger.configHome },
+    });
+    assertEquals(id.code, 0, id.stderr);
+    assertEquals(
+      id.stdout.trim().slice("stranger ".length).replaceAll(" ", ""),
+      allowed,
+      "chat id shows the key the /allow line names",
+    );
   } finally {
     await cleanup(server, clients);
   }

@@ -380,7 +380,7 @@ Deno.test("decodeBody rejects anything that is not a message body with CryptoErr
   const junk = [
     new Uint8Array([]),
     new Uint8Array([0x00, 0x41]),
-    new Uint8Array([0x03, 0x41]),
+    new Uint8Array([0x04, 0x41]),
     new Uint8Array([0x01, 0xff, 0xfe]),
     utf8('{"kind":"text","text":"x"}'),
   ];
@@ -391,6 +391,16 @@ Deno.test("decodeBody rejects anything that is not a message body with CryptoErr
       "not a valid message body",
     );
   }
+});
+
+Deno.test("decodeBody reads each kind back: text, /me and topic", () => {
+  for (const kind of ["text", "me", "topic"] as const) {
+    assertEquals(decodeBody(encodeBody({ kind, text: "hé" })), {
+      kind,
+      text: "hé",
+    });
+  }
+  assertEquals(encodeBody({ kind: "topic", text: "" })[0], 0x03);
 });
 
 Deno.test("sealing 100,000 messages under one sender key never repeats an IV", async () => {
