@@ -223,7 +223,7 @@ export class ChatHub {
       throw new ProtocolError(
         "room_full",
         `${roomName} has ${cap} members, the most a room can have; use another room`,
-        { cause: { room: roomName } },
+        { room: roomName },
       );
     }
     this.#joining.set(roomName, joining + 1);

@@ -106,7 +106,7 @@ export class HubState {
       throw new ProtocolError(
         "not_member",
         `you are not in ${roomName}; /join it first`,
-        { cause: { room: roomName } },
+        { room: roomName },
       );
     }
     return room;

@@ -49,7 +49,7 @@ export class MessageRelay {
       throw new ProtocolError(
         "stale_roster",
         `the roster of ${room.name} changed; rotate again`,
-        { cause: { room: room.name } },
+        { room: room.name },
       );
     }
     const latest = room.senders.get(sender)?.epoch ??
@@ -58,7 +58,7 @@ export class MessageRelay {
       throw new ProtocolError(
         "bad_epoch",
         `epoch ${frame.epoch} is not after ${latest}`,
-        { cause: { room: room.name, epoch: latest } },
+        { room: room.name, epoch: latest },
       );
     }
     const wraps = new Map<string, { wrap: string; sig: string }>();
@@ -111,7 +111,8 @@ export class MessageRelay {
     const sender = session.user.userKey;
     const refuse = (code: string, message: string): never => {
       throw new ProtocolError(code, message, {
-        cause: { id: frame.id, room: frame.room },
+        id: frame.id,
+        room: frame.room,
       });
     };
     // A client paces itself to the rate it was told at login, but its clock
@@ -254,7 +255,7 @@ export class MessageRelay {
       throw new ProtocolError(
         "history_unavailable",
         "the server could not read the history just now; try /load again later",
-        { cause: { room: room.name } },
+        { room: room.name },
       );
     }
     for (const row of rows) {
@@ -328,7 +329,7 @@ export class MessageRelay {
     return new ProtocolError(
       "store_unavailable",
       "the server could not store this (its storage is full or failing); it was NOT delivered, try again later",
-      { cause: { room, ...(id ? { id } : {}) } },
+      { room, ...(id ? { id } : {}) },
     );
   }
 }

@@ -198,11 +198,7 @@ export function nameMatches(pattern: string, host: string): boolean {
 
 function errorFrame(error: unknown): ServerFrame {
   if (error instanceof ProtocolError) {
-    const extra = (error.cause ?? {}) as {
-      id?: string;
-      room?: string;
-      epoch?: number;
-    };
+    const extra = error.subject;
     return {
       t: "error",
       code: error.code,

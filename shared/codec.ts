@@ -46,7 +46,7 @@ export function decodeFrameBody(body: Uint8Array): RawFrame {
   try {
     text = fromUtf8(body);
   } catch (cause) {
-    throw new ProtocolError("bad_frame", "frame is not valid UTF-8", {
+    throw new ProtocolError("bad_frame", "frame is not valid UTF-8", {}, {
       cause,
     });
   }
@@ -54,7 +54,9 @@ export function decodeFrameBody(body: Uint8Array): RawFrame {
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new ProtocolError("bad_frame", "frame is not valid JSON", { cause });
+    throw new ProtocolError("bad_frame", "frame is not valid JSON", {}, {
+      cause,
+    });
   }
   if (
     typeof value !== "object" || value === null || Array.isArray(value) ||
