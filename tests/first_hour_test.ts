@@ -6,7 +6,12 @@
  * read, one presence line per person.
  */
 import { assert, assertEquals } from "../shared/_test_assert.ts";
-import { type ClientEvent, ClientProcess, ServerProcess } from "./_harness.ts";
+import {
+  type ClientEvent,
+  ClientProcess,
+  runChat,
+  ServerProcess,
+} from "./_harness.ts";
 
 /** The server's own message rate (10 at once, then 2 per second). */
 const DEFAULT_RATE = ["--max-connections-per-ip", "1000"];
@@ -216,4 +221,50 @@ Deno.test("a script piping more lines than the client can have unacknowledged wa
   assertEquals(errors(bot), [], "no line refused");
   await bob.waitFor((e) => e.text === "bulk 1500", "the last line", 60_000);
   assertEquals(texts(bob.received()), lines, "every line, once, in order");
+});
+
+Deno.test("in line mode, history comes after a header per block, and a late joiner reads how much came before", async () => {
+  await using server = await ServerProcess.start();
+  await using alice = await ClientProcess.ready(server, "alice");
+  for (let i = 1; i <= 3; i++) await alice.say(`old ${i}`);
+  await alice.send("/join #dev");
+  await alice.say("in dev", "dev");
+  assertEquals(await alice.end(), 0);
+  const plain = (user: string, home: string, stdin: string) =>
+    runChat([
+      "join",
+      "--user",
+      user,
+      "--server",
+      server.address,
+      "--ca",
+      server.caPath,
+    ], { env: { XDG_CONFIG_HOME: home }, stdin });
+
+  const back = await plain("alice", alice.configHome, "");
+  assertEquals(back.code, 0, back.stderr);
+  const lines = back.stdout.split("\n");
+  const general = lines.indexOf("— earlier in #general —");
+  const dev = lines.indexOf("— earlier in #dev —");
+  assert(general >= 0 && dev >= 0, back.stdout);
+  const block = (from: number) =>
+    lines.slice(from + 1).filter((l) => /^\d\d:\d\d /.test(l));
+  assert(
+    /<alice> old 1$/.test(lines[general + 1] ?? ""),
+    `the #general block starts under its header:\n${back.stdout}`,
+  );
+  assert(block(dev)[0]?.endsWith("<alice> in dev"), back.stdout);
+
+  const carol = await plain(
+    "carol",
+    `${server.dir}/home-carol`,
+    "/load\n",
+  );
+  assertEquals(carol.code, 0, carol.stderr);
+  assert(
+    carol.stdout.includes(
+      "— 3 earlier messages in #general were sent before you joined —",
+    ),
+    carol.stdout,
+  );
 });
