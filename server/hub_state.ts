@@ -10,7 +10,7 @@ import type { MemberInfo, ServerFrame } from "../shared/protocol.ts";
 import type { FrameSink } from "../shared/framed_connection.ts";
 import type { UserRegistry } from "./registry.ts";
 import { TokenBucket } from "./token_bucket.ts";
-import type { Moderation } from "./moderation.ts";
+import type { Admission } from "./admission.ts";
 import type { RoomState } from "./room_state.ts";
 import type { HistoryStore, UserRecord } from "./store/history_store.ts";
 
@@ -62,14 +62,12 @@ export class HubState {
   readonly online = new Map<string, Set<HubSession>>();
   /** user key → message rate bucket (shared by all their sessions). */
   readonly buckets = new Map<string, TokenBucket>();
-  /** Set by the hub once moderation is loaded. */
-  moderation!: Moderation;
-
-  /** Shared state over `store` and `registry`. */
+  /** Shared state over `store` and `registry`; `admission` decides who may log in and speak. */
   constructor(
     readonly store: HistoryStore,
     readonly registry: UserRegistry,
     readonly options: HubOptions,
+    readonly admission: Admission,
   ) {}
 
   /** Take one message token for `userKey`; false means "slow down". */

@@ -148,7 +148,10 @@ export class MessageRelay {
       });
       return;
     }
-    const mute = await this.#state.moderation.muteOf(session);
+    const mute = await this.#state.admission.muteOf(
+      session.fingerprint,
+      session.user.idKey,
+    );
     if (mute) {
       refuse(
         "muted",

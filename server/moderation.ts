@@ -1,27 +1,23 @@
 /**
  * Moderation: operators are named by key fingerprint. They can kick, ban
  * and mute (persisted), set the message of the day, and admit keys to an
- * invite-only server. A sanction is recorded on the user's fingerprint and
- * on their identity key alone, so the same keys cannot come back under
- * another name; a ban also ends every room membership, so nothing new is
- * encrypted to the banned key.
+ * invite-only server. Each command is one small handler in a table; what
+ * a sanction means at login and message time is Admission's. A sanction is
+ * recorded on the user's fingerprint and on their identity key alone, so
+ * the same keys cannot come back under another name; a ban also ends every
+ * room membership, so nothing new is encrypted to the banned key.
  * @module
  */
-import { AuthError, ProtocolError } from "../shared/errors.ts";
+import { ProtocolError } from "../shared/errors.ts";
 import { toHex } from "../shared/bytes.ts";
 import { fingerprint } from "../shared/crypto/identity.ts";
 import { formatDuration } from "../shared/duration.ts";
-import { inviteSecretHash } from "../shared/invite_code.ts";
-import type { ModFrame } from "../shared/protocol.ts";
+import type { ModAction, ModFrame } from "../shared/protocol.ts";
+import { type Admission, untilText } from "./admission.ts";
 import type { HubSession, HubState } from "./hub_state.ts";
+import { normalizeFingerprint } from "./operators.ts";
 import type { ModerationStore, Sanction } from "./store/moderation_store.ts";
 import type { UserRecord } from "./store/history_store.ts";
-
-/** Canonical form of a fingerprint: 64 lowercase hex digits, separators dropped. */
-export function normalizeFingerprint(text: string): string | null {
-  const hex = text.replace(/[\s:]/g, "").toLowerCase();
-  return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
-}
 
 /** The fingerprint (hex) of a registered user's keys. */
 export async function userFingerprint(user: UserRecord): Promise<string> {
@@ -35,351 +31,240 @@ export async function userFingerprint(user: UserRecord): Promise<string> {
   );
 }
 
-/** Read operator fingerprints from flags and an optional file (one per line, # comments). */
-export async function loadOperators(
-  ops: string[],
-  opsFile: string | undefined,
-): Promise<Set<string>> {
-  const lines = [...ops];
-  if (opsFile) {
-    const text = await Deno.readTextFile(opsFile).catch((cause) => {
-      throw new Error(`cannot read --ops-file ${opsFile}: ${cause.message}`);
-    });
-    for (const line of text.split("\n")) {
-      const bare = line.replace(/#.*/, "").trim();
-      if (bare) lines.push(bare);
-    }
-  }
-  const out = new Set<string>();
-  for (const line of lines) {
-    const fp = normalizeFingerprint(line);
-    if (!fp) {
-      throw Object.assign(new Error(`"${line}" is not a key fingerprint`), {
-        hint: "use the 64 hex digits `chat id --user NAME` prints",
-      });
-    }
-    out.add(fp);
-  }
-  return out;
+/** How moderation ends a banned user's room memberships. */
+export interface RoomExit {
+  /** Remove `user` from every room they are in. */
+  removeFromAllRooms(user: UserRecord): Promise<void>;
 }
 
-function until(s: Sanction): string {
-  return s.until === null
-    ? "until lifted"
-    : `until ${new Date(s.until).toISOString()}`;
+/** One operator's request, as the handlers see it. */
+interface ModRequest {
+  readonly session: HubSession;
+  readonly frame: ModFrame;
+  /** The operator's name. */
+  readonly by: string;
+  readonly now: number;
 }
 
-function active(s: Sanction | null, now: number): Sanction | null {
-  return s && (s.until === null || s.until > now) ? s : null;
+/** The user a request names, and the words the handlers use about it. */
+interface Target {
+  readonly user: UserRecord;
+  readonly fp: string;
+  /** ": REASON", or nothing. */
+  readonly because: string;
+  /** " for DURATION", or nothing. */
+  readonly span: string;
 }
+
+type Handler = (acts: ModerationActs, req: ModRequest) => Promise<void>;
+
+/** Every moderation command: one handler each. */
+const COMMANDS: Readonly<Record<ModAction, Handler>> = {
+  kick,
+  ban,
+  unban,
+  mute,
+  unmute,
+  motd: setMotd,
+  allow,
+};
 
 /** Operators, sanctions and the invite list of one server. */
 export class Moderation {
-  #state: HubState;
-  #store: ModerationStore;
-  #ops: Set<string>;
-  #inviteOnly: boolean;
-  #mutes = new Map<string, Sanction | null>();
-  #removeFromRooms: (user: UserRecord) => Promise<void>;
+  #acts: ModerationActs;
 
-  /** Moderation over the hub's state; `removeFromRooms` ends a user's memberships. */
-  constructor(
-    state: HubState,
-    store: ModerationStore,
-    ops: Set<string>,
-    inviteOnly: boolean,
-    removeFromRooms: (user: UserRecord) => Promise<void>,
-  ) {
-    this.#state = state;
-    this.#store = store;
-    this.#ops = ops;
-    this.#inviteOnly = inviteOnly;
-    this.#removeFromRooms = removeFromRooms;
-  }
-
-  /** The keys a sanction on this user is recorded under: fingerprint and identity key. */
-  #sanctionKeys(fp: string, idKey: Uint8Array): string[] {
-    return [fp, `id:${toHex(idKey)}`];
-  }
-
-  async #activeSanction(
-    fp: string,
-    idKey: Uint8Array,
-    kind: "ban" | "mute",
-    now: number,
-  ): Promise<Sanction | null> {
-    for (const key of this.#sanctionKeys(fp, idKey)) {
-      const found = active(await this.#store.getSanction(key, kind), now);
-      if (found) return found;
-    }
-    return null;
-  }
-
-  /** True for operators' keys. */
-  isOperator(fp: string): boolean {
-    return this.#ops.has(fp);
-  }
-
-  /**
-   * Spend one use of an invite. Throws AuthError(`bad_invite`) saying why it
-   * cannot be used; returns how to give the use back if the login fails.
-   */
-  async redeemInvite(
-    secret: string,
-    now = Date.now(),
-  ): Promise<() => Promise<void>> {
-    const hash = await inviteSecretHash(secret);
-    const outcome = await this.#store.redeemInvite(hash, now);
-    if (outcome !== "ok") {
-      const why = {
-        expired: "has expired",
-        used: "was already used",
-        unknown: "is not known to this server",
-      }[outcome];
-      throw new AuthError(
-        "bad_invite",
-        `this invite code ${why}; ask for a new one`,
-      );
-    }
-    return () => this.#store.restoreInvite(hash);
-  }
-
-  /** Admit a key for good (it came with a valid invite). */
-  async admit(fp: string, by: string, now = Date.now()): Promise<void> {
-    await this.#store.allow(fp, by, now);
-  }
-
-  /** Why a key may not log in (banned; not invited), or null. */
-  async admissionProblem(
-    fp: string,
-    idKey: Uint8Array,
-    invited = false,
-    now = Date.now(),
-  ): Promise<AuthError | null> {
-    const ban = await this.#activeSanction(fp, idKey, "ban", now);
-    if (ban) {
-      return new AuthError(
-        "banned",
-        `you are banned from this server ${until(ban)}${
-          ban.reason ? `: ${ban.reason}` : ""
-        }`,
-      );
-    }
-    if (
-      this.#inviteOnly && !invited && !this.isOperator(fp) &&
-      !await this.#store.isAllowed(fp)
-    ) {
-      return new AuthError(
-        "not_invited",
-        `this server is invite-only; ask an operator to run: /allow ${fp}`,
-      );
-    }
-    return null;
-  }
-
-  /** The mute on this key, if one is in force. */
-  async muteOf(
-    session: HubSession,
-    now = Date.now(),
-  ): Promise<Sanction | null> {
-    const fp = session.fingerprint;
-    if (!this.#mutes.has(fp)) {
-      this.#mutes.set(
-        fp,
-        await this.#activeSanction(fp, session.user.idKey, "mute", now),
-      );
-    }
-    return active(this.#mutes.get(fp) ?? null, now);
+  /** Moderation over the hub's state; `rooms` ends a banned user's memberships. */
+  constructor(state: HubState, store: ModerationStore, rooms: RoomExit) {
+    this.#acts = new ModerationActs(state, store, rooms);
   }
 
   /** Greet a session that just logged in with the message of the day. */
   async greet(session: HubSession): Promise<void> {
-    const motd = await this.#store.getSetting("motd");
-    if (motd) {
-      this.#state.send(session, {
-        t: "notice",
-        message: `message of the day: ${motd}`,
-      });
-    }
+    const motd = await this.#acts.store.getSetting("motd");
+    if (motd) this.#acts.tell(session, `message of the day: ${motd}`);
   }
 
   /** Carry out a moderation request. */
   async handle(session: HubSession, frame: ModFrame): Promise<void> {
     if (frame.action === "motd" && frame.text === undefined) {
-      const motd = await this.#store.getSetting("motd");
-      this.#tell(
+      // anyone may read the message of the day
+      const motd = await this.#acts.store.getSetting("motd");
+      this.#acts.tell(
         session,
         motd ? `message of the day: ${motd}` : "there is no message of the day",
       );
       return;
     }
-    if (!this.isOperator(session.fingerprint)) {
+    if (!this.#acts.admission.isOperator(session.fingerprint)) {
       throw new ProtocolError(
         "not_operator",
         `only operators can /${frame.action}; operators are named with chat serve --op FINGERPRINT`,
       );
     }
     const by = session.user.name;
-    const now = Date.now();
-    const expires = frame.durationMs === undefined
-      ? null
-      : now + frame.durationMs;
+    await COMMANDS[frame.action](this.#acts, {
+      session,
+      frame,
+      by,
+      now: Date.now(),
+    });
+  }
+}
+
+/** What the handlers act with: the hub's state, admission, the store, the rooms. */
+class ModerationActs {
+  readonly admission: Admission;
+
+  constructor(
+    readonly state: HubState,
+    readonly store: ModerationStore,
+    readonly rooms: RoomExit,
+  ) {
+    this.admission = state.admission;
+  }
+
+  /** The user `req` names (or no_such_user), logged as the moderation it is. */
+  async target(req: ModRequest): Promise<Target> {
+    const { frame, by } = req;
+    const user = await this.state.registry.get(frame.user!);
+    if (!user) {
+      throw new ProtocolError("no_such_user", `no user named ${frame.user}`);
+    }
     const span = frame.durationMs === undefined
       ? ""
       : ` for ${formatDuration(frame.durationMs)}`;
-    const reason = frame.reason ?? "";
-    switch (frame.action) {
-      case "motd":
-        await this.#store.setSetting("motd", frame.text!);
-        for (const s of this.#allSessions()) {
-          this.#state.send(s, {
-            t: "notice",
-            message: `message of the day: ${frame.text}`,
-          });
-        }
-        return;
-      case "allow": {
-        const fp = normalizeFingerprint(frame.fingerprint!);
-        if (!fp) {
-          throw new ProtocolError(
-            "bad_frame",
-            "that is not a 64-digit fingerprint",
-          );
-        }
-        await this.#store.allow(fp, by, now);
-        this.#tell(session, `allowed key ${fp}`);
-        return;
-      }
-    }
-    const target = await this.#target(frame.user!);
-    const fp = await userFingerprint(target);
-    const keys = this.#sanctionKeys(fp, target.idKey);
-    const online = (this.#state.online.get(target.userKey)?.size ?? 0) > 0;
-    const because = reason ? `: ${reason}` : "";
-    this.#state.options.log(
-      `moderation: ${by} ${frame.action} ${target.name}${span}${because}`,
+    const because = frame.reason ? `: ${frame.reason}` : "";
+    const fp = await userFingerprint(user);
+    this.state.options.log(
+      `moderation: ${by} ${frame.action} ${user.name}${span}${because}`,
     );
-    switch (frame.action) {
-      case "kick":
-        if (!online) {
-          this.#tell(
-            session,
-            `${target.name} is not connected; nothing to kick`,
-          );
-          return;
-        }
-        this.#announce(target, `${target.name} was kicked by ${by}${because}`);
-        this.#disconnect(
-          target,
-          "kicked",
-          `you were kicked by ${by}${because}`,
-        );
-        this.#tell(session, `kicked ${target.name}`);
-        return;
-      case "ban": {
-        const ban: Sanction = {
-          fingerprint: fp,
-          kind: "ban",
-          until: expires,
-          reason,
-          by,
-          createdAt: now,
-        };
-        for (const key of keys) {
-          await this.#store.setSanction({ ...ban, fingerprint: key });
-        }
-        this.#announce(
-          target,
-          `${target.name} was banned by ${by}${span}${because}`,
-        );
-        this.#disconnect(
-          target,
-          "banned",
-          `you were banned by ${by} ${until(ban)}${because}`,
-        );
-        await this.#removeFromRooms(target);
-        this.#tell(session, `banned ${target.name} ${until(ban)}`);
-        return;
-      }
-      case "unban": {
-        let lifted = false;
-        for (const key of keys) {
-          lifted = await this.#store.removeSanction(key, "ban") || lifted;
-        }
-        this.#tell(
-          session,
-          lifted ? `unbanned ${target.name}` : `${target.name} was not banned`,
-        );
-        return;
-      }
-      case "mute": {
-        const mute: Sanction = {
-          fingerprint: fp,
-          kind: "mute",
-          until: expires,
-          reason,
-          by,
-          createdAt: now,
-        };
-        for (const key of keys) {
-          await this.#store.setSanction({ ...mute, fingerprint: key });
-        }
-        this.#mutes.set(fp, mute);
-        for (const s of this.#state.online.get(target.userKey) ?? []) {
-          this.#tell(s, `you were muted by ${by} ${until(mute)}${because}`);
-        }
-        this.#tell(session, `muted ${target.name} ${until(mute)}`);
-        return;
-      }
-      case "unmute": {
-        let lifted = false;
-        for (const key of keys) {
-          lifted = await this.#store.removeSanction(key, "mute") || lifted;
-        }
-        this.#mutes.delete(fp);
-        for (const s of this.#state.online.get(target.userKey) ?? []) {
-          this.#tell(s, `${by} lifted your mute`);
-        }
-        this.#tell(
-          session,
-          lifted ? `unmuted ${target.name}` : `${target.name} was not muted`,
-        );
-        return;
-      }
-    }
+    return { user, fp, because, span };
   }
 
-  async #target(name: string): Promise<UserRecord> {
-    const user = await this.#state.registry.get(name);
-    if (!user) throw new ProtocolError("no_such_user", `no user named ${name}`);
-    return user;
+  /** The ban or mute `req` asks for on `target`. */
+  sanction(req: ModRequest, target: Target, kind: "ban" | "mute"): Sanction {
+    const { frame, now } = req;
+    return {
+      fingerprint: target.fp,
+      kind,
+      until: frame.durationMs === undefined ? null : now + frame.durationMs,
+      reason: frame.reason ?? "",
+      by: req.by,
+      createdAt: now,
+    };
   }
 
-  #tell(session: HubSession, message: string): void {
-    this.#state.send(session, { t: "notice", message });
+  /** `user`'s live sessions. */
+  sessionsOf(user: UserRecord): Iterable<HubSession> {
+    return this.state.online.get(user.userKey) ?? [];
   }
 
-  #allSessions(): HubSession[] {
-    return [...this.#state.online.values()].flatMap((set) => [...set]);
+  /** Every logged-in session. */
+  allSessions(): HubSession[] {
+    return [...this.state.online.values()].flatMap((set) => [...set]);
+  }
+
+  /** Send one session a notice. */
+  tell(session: HubSession, message: string): void {
+    this.state.send(session, { t: "notice", message });
   }
 
   /** Tell the members of every room `user` is in. */
-  #announce(user: UserRecord, message: string): void {
-    for (const room of this.#state.rooms.values()) {
+  announce(user: UserRecord, message: string): void {
+    for (const room of this.state.rooms.values()) {
       if (!room.members.has(user.userKey)) continue;
       for (const member of room.members) {
-        for (const s of this.#state.online.get(member) ?? []) {
-          this.#state.send(s, { t: "notice", room: room.name, message });
+        for (const s of this.state.online.get(member) ?? []) {
+          this.state.send(s, { t: "notice", room: room.name, message });
         }
       }
     }
   }
 
   /** Send every session of `user` a final error and close it once written. */
-  #disconnect(user: UserRecord, code: string, message: string): void {
-    for (const s of this.#state.online.get(user.userKey) ?? []) {
-      this.#state.send(s, { t: "error", code, message });
+  disconnect(user: UserRecord, code: string, message: string): void {
+    for (const s of this.sessionsOf(user)) {
+      this.state.send(s, { t: "error", code, message });
       s.sink.drain().finally(() => s.sink.close());
     }
   }
+}
+
+async function kick(acts: ModerationActs, req: ModRequest): Promise<void> {
+  const target = await acts.target(req);
+  const { user, because } = target;
+  if (!acts.state.online.get(user.userKey)?.size) {
+    acts.tell(req.session, `${user.name} is not connected; nothing to kick`);
+    return;
+  }
+  acts.announce(user, `${user.name} was kicked by ${req.by}${because}`);
+  acts.disconnect(user, "kicked", `you were kicked by ${req.by}${because}`);
+  acts.tell(req.session, `kicked ${user.name}`);
+}
+
+async function ban(acts: ModerationActs, req: ModRequest): Promise<void> {
+  const target = await acts.target(req);
+  const { user, because, span } = target;
+  const sanction = acts.sanction(req, target, "ban");
+  await acts.admission.impose(user.idKey, sanction);
+  acts.announce(user, `${user.name} was banned by ${req.by}${span}${because}`);
+  acts.disconnect(
+    user,
+    "banned",
+    `you were banned by ${req.by} ${untilText(sanction)}${because}`,
+  );
+  await acts.rooms.removeFromAllRooms(user);
+  acts.tell(req.session, `banned ${user.name} ${untilText(sanction)}`);
+}
+
+async function unban(acts: ModerationActs, req: ModRequest): Promise<void> {
+  const { user, fp } = await acts.target(req);
+  const lifted = await acts.admission.lift(fp, user.idKey, "ban");
+  acts.tell(
+    req.session,
+    lifted ? `unbanned ${user.name}` : `${user.name} was not banned`,
+  );
+}
+
+async function mute(acts: ModerationActs, req: ModRequest): Promise<void> {
+  const target = await acts.target(req);
+  const { user, because } = target;
+  const sanction = acts.sanction(req, target, "mute");
+  await acts.admission.impose(user.idKey, sanction);
+  for (const s of acts.sessionsOf(user)) {
+    acts.tell(
+      s,
+      `you were muted by ${req.by} ${untilText(sanction)}${because}`,
+    );
+  }
+  acts.tell(req.session, `muted ${user.name} ${untilText(sanction)}`);
+}
+
+async function unmute(acts: ModerationActs, req: ModRequest): Promise<void> {
+  const { user, fp } = await acts.target(req);
+  const lifted = await acts.admission.lift(fp, user.idKey, "mute");
+  for (const s of acts.sessionsOf(user)) {
+    acts.tell(s, `${req.by} lifted your mute`);
+  }
+  acts.tell(
+    req.session,
+    lifted ? `unmuted ${user.name}` : `${user.name} was not muted`,
+  );
+}
+
+async function setMotd(acts: ModerationActs, req: ModRequest): Promise<void> {
+  const text = req.frame.text!;
+  await acts.store.setSetting("motd", text);
+  for (const s of acts.allSessions()) {
+    acts.tell(s, `message of the day: ${text}`);
+  }
+}
+
+async function allow(acts: ModerationActs, req: ModRequest): Promise<void> {
+  const fp = normalizeFingerprint(req.frame.fingerprint!);
+  if (!fp) {
+    throw new ProtocolError("bad_frame", "that is not a 64-digit fingerprint");
+  }
+  await acts.admission.admit(fp, req.by, req.now);
+  acts.tell(req.session, `allowed key ${fp}`);
 }

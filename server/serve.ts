@@ -14,7 +14,7 @@ import { listenOrExplain } from "./listen.ts";
 import type { TlsByteStream, TlsListener } from "./tls_listener.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { timestamped } from "./log_writer.ts";
-import { loadOperators } from "./moderation.ts";
+import { loadOperators } from "./operators.ts";
 import { writeServerRecord } from "./server_record.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
 

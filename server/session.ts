@@ -266,12 +266,12 @@ async function checkLogin(
     await fingerprintOf({ user: frame.user, uid: frame.uid, idKey, encKey }),
   );
   const fingerprint = keys.fingerprint;
-  const moderation = hub.moderation;
+  const admission = hub.admission;
   const giveBack = frame.invite
-    ? await moderation.redeemInvite(frame.invite)
+    ? await admission.redeemInvite(frame.invite)
     : null;
   try {
-    const problem = await moderation.admissionProblem(
+    const problem = await admission.admissionProblem(
       fingerprint,
       idKey,
       giveBack !== null,
@@ -285,7 +285,7 @@ async function checkLogin(
     });
     // the record holds exactly these keys now: the next login reuses them
     if (record.name === frame.user) checkedByUser.set(record, keys);
-    if (giveBack) await moderation.admit(fingerprint, "invite");
+    if (giveBack) await admission.admit(fingerprint, "invite");
     return { record, fingerprint };
   } catch (error) {
     await giveBack?.();
