@@ -111,9 +111,16 @@ export class ServerProcess {
   port = 0;
   #child: Deno.ChildProcess;
   #pumps: Promise<void>[];
+  /** Whether start() made `dir` (and so removes it on dispose). */
+  #ownsDir: boolean;
 
-  private constructor(dir: string, child: Deno.ChildProcess) {
+  private constructor(
+    dir: string,
+    ownsDir: boolean,
+    child: Deno.ChildProcess,
+  ) {
     this.dir = dir;
+    this.#ownsDir = ownsDir;
     this.dataDir = join(dir, "data");
     this.certsDir = join(dir, "certs");
     this.#child = child;
@@ -138,7 +145,10 @@ export class ServerProcess {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Start a server in `dir` (a fresh temp dir by default) and wait until it listens. */
+  /**
+   * Start a server in `dir` (a fresh temp dir by default, removed when the
+   * server is disposed) and wait until it listens.
+   */
   static async start(
     options: {
       dir?: string;
@@ -168,7 +178,7 @@ export class ServerProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const server = new ServerProcess(dir, child);
+    const server = new ServerProcess(dir, options.dir === undefined, child);
     try {
       const line = await server.output.waitFor(
         (l) => /listening on \S+:\d+/.test(l),
@@ -176,7 +186,7 @@ export class ServerProcess {
       );
       server.port = Number(/listening on \S+:(\d+)/.exec(line)![1]);
     } catch (error) {
-      await server.kill();
+      await server[Symbol.asyncDispose]();
       throw new Error(
         `${(error as Error).message}\n${server.output.items.join("\n")}`,
       );
@@ -212,10 +222,16 @@ export class ServerProcess {
     await Promise.all(this.#pumps);
   }
 
-  /** `await using`: kill the server and remove its temp dir. */
+  /**
+   * `await using`: kill the server and remove its directory if start()
+   * made it. A `dir` the test passed in is the test's to remove (a server
+   * restarted on the same directory must not remove it under the clients).
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.kill();
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    if (this.#ownsDir) {
+      await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    }
   }
 }
 
@@ -324,9 +340,10 @@ export class ClientProcess {
   }
 
   /**
-   * Start `users` one after another (each added to `clients` for cleanup)
-   * and resolve once every member has seen every later one join: from then
-   * on all of them are in each other's rosters.
+   * Start `users` one after another (each added to `clients`, a
+   * disposableList, so that it is killed whatever happens) and resolve once
+   * every member has seen every later one join: from then on all of them
+   * are in each other's rosters.
    */
   static async members(
     server: ServerProcess,
@@ -430,4 +447,39 @@ export async function cleanup(
     await server.kill();
     await Deno.remove(server.dir, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * An array that disposes every member (all at once) when it is disposed,
+ * for clients or connections a test starts in a loop or a helper:
+ * `await using clients = disposableList<ClientProcess>()` after the server
+ * (so the clients go first), then `clients.push(client)`.
+ */
+export function disposableList<T extends AsyncDisposable>():
+  & T[]
+  & AsyncDisposable {
+  const members: T[] = [];
+  return Object.assign(members, {
+    async [Symbol.asyncDispose]() {
+      await Promise.all(members.map((m) => m[Symbol.asyncDispose]()));
+    },
+  });
+}
+
+/** A temporary directory that `await using` removes with all it holds. */
+export interface TempDir extends AsyncDisposable {
+  readonly path: string;
+}
+
+/** Make a temporary directory for a test: `await using dir = await tempDir()`. */
+export async function tempDir(prefix = "chat-test-"): Promise<TempDir> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    },
+  };
 }

@@ -123,4 +123,9 @@ export class TcpProxy {
     await this.#loop;
     await Promise.all([...this.#refused]);
   }
+
+  /** `await using`: close the proxy. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }

@@ -5,7 +5,7 @@
  * the room list, and receiving presence), not only in the database.
  */
 import { assertEquals } from "../shared/_test_assert.ts";
-import { cleanup, ServerProcess } from "./_harness.ts";
+import { disposableList, ServerProcess } from "./_harness.ts";
 import {
   connectAs,
   joinRoom,
@@ -14,51 +14,45 @@ import {
 } from "./_raw_client.ts";
 
 Deno.test("concurrent first joins of a new room all land in the one room", async () => {
-  let server: ServerProcess | undefined;
-  const conns: RawConnection[] = [];
+  await using server = await ServerProcess.start();
+  await using conns = disposableList<RawConnection>();
   const users = Array.from({ length: 12 }, (_, i) => `racer${i}`);
-  try {
-    server = await ServerProcess.start();
-    for (const user of users) {
-      const conn = await connectAs(server, await rawIdentity(user));
-      conn.startReading();
-      conns.push(conn);
-    }
-    // every join is on the wire before the server has stored the first
-    await Promise.all(conns.map((c) => c.send({ t: "join", room: "race" })));
-    await Promise.all(
-      conns.map((c) =>
-        c.waitFor((f) => f.t === "joined" && f.room === "race", "joined race")
-      ),
-    );
-
-    const late = await connectAs(server, await rawIdentity("late"));
-    late.startReading();
-    conns.push(late);
-    const joined = await joinRoom(late, "race");
-    assertEquals(
-      (joined.members as unknown[]).length,
-      users.length + 1,
-      "the latecomer sees every racer in the roster",
-    );
-    // everyone who raced hears the latecomer: they are members in memory
-    await Promise.all(
-      conns.slice(0, users.length).map((c) =>
-        c.waitFor(
-          (f) =>
-            f.t === "presence" && f.room === "race" && f.event === "join" &&
-            f.user === "late",
-          "presence of late",
-        )
-      ),
-    );
-    await late.send({ t: "list" });
-    const list = await late.waitFor((f) => f.t === "rooms", "room list");
-    const race = (list.rooms as { room: string; members: number }[])
-      .find((r) => r.room === "race");
-    assertEquals(race?.members, users.length + 1, "room list counts everyone");
-  } finally {
-    await Promise.all(conns.map((c) => c.close()));
-    await cleanup(server, []);
+  for (const user of users) {
+    const conn = await connectAs(server, await rawIdentity(user));
+    conn.startReading();
+    conns.push(conn);
   }
+  // every join is on the wire before the server has stored the first
+  await Promise.all(conns.map((c) => c.send({ t: "join", room: "race" })));
+  await Promise.all(
+    conns.map((c) =>
+      c.waitFor((f) => f.t === "joined" && f.room === "race", "joined race")
+    ),
+  );
+
+  const late = await connectAs(server, await rawIdentity("late"));
+  late.startReading();
+  conns.push(late);
+  const joined = await joinRoom(late, "race");
+  assertEquals(
+    (joined.members as unknown[]).length,
+    users.length + 1,
+    "the latecomer sees every racer in the roster",
+  );
+  // everyone who raced hears the latecomer: they are members in memory
+  await Promise.all(
+    conns.slice(0, users.length).map((c) =>
+      c.waitFor(
+        (f) =>
+          f.t === "presence" && f.room === "race" && f.event === "join" &&
+          f.user === "late",
+        "presence of late",
+      )
+    ),
+  );
+  await late.send({ t: "list" });
+  const list = await late.waitFor((f) => f.t === "rooms", "room list");
+  const race = (list.rooms as { room: string; members: number }[])
+    .find((r) => r.room === "race");
+  assertEquals(race?.members, users.length + 1, "room list counts everyone");
 });

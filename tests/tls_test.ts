@@ -4,33 +4,26 @@
  */
 import { join } from "node:path";
 import { assertEquals, assertIncludes } from "../shared/_test_assert.ts";
-import { cleanup, ClientProcess, runChat, ServerProcess } from "./_harness.ts";
+import { ClientProcess, runChat, ServerProcess } from "./_harness.ts";
 import { ensureLocalCertificates } from "../server/local_ca.ts";
 
 Deno.test("a client started with a CA that did not sign the server's certificate fails with a clear TLS error", async () => {
-  let server: ServerProcess | undefined;
-  const clients: ClientProcess[] = [];
-  try {
-    server = await ServerProcess.start();
-    const otherCa = await ensureLocalCertificates(
-      join(server.dir, "other-certs"),
-      [],
-    );
-    const client = ClientProcess.start(server, "alice", {
-      ca: otherCa.caPath!,
-    });
-    clients.push(client);
-    assertEquals(await client.end(), 1);
-    const stderr = client.stderr.items.join("\n");
-    assertIncludes(stderr, "chat: error: TLS error");
-    assertIncludes(stderr, "not signed by a CA you trust");
-    assertIncludes(stderr, "chat: hint:");
-    assertEquals(client.events.items.length, 0);
-    // nothing was registered: the server never saw a login
-    assertEquals(server.log.includes("logged in"), false);
-  } finally {
-    await cleanup(server, clients);
-  }
+  await using server = await ServerProcess.start();
+  const otherCa = await ensureLocalCertificates(
+    join(server.dir, "other-certs"),
+    [],
+  );
+  await using client = ClientProcess.start(server, "alice", {
+    ca: otherCa.caPath!,
+  });
+  assertEquals(await client.end(), 1);
+  const stderr = client.stderr.items.join("\n");
+  assertIncludes(stderr, "chat: error: TLS error");
+  assertIncludes(stderr, "not signed by a CA you trust");
+  assertIncludes(stderr, "chat: hint:");
+  assertEquals(client.events.items.length, 0);
+  // nothing was registered: the server never saw a login
+  assertEquals(server.log.includes("logged in"), false);
 });
 
 Deno.test("there is no option to skip certificate verification", async () => {
