@@ -3,30 +3,20 @@
  * deadline, the login challenge, then frame dispatch to the hub.
  * @module
  */
-import {
-  AuthError,
-  type CryptoError,
-  ProtocolError,
-} from "../shared/errors.ts";
-import {
-  constantTimeEqual,
-  fromBase64Url,
-  toBase64Url,
-  toHex,
-} from "../shared/bytes.ts";
+import { AuthError, ProtocolError } from "../shared/errors.ts";
+import { toBase64Url } from "../shared/bytes.ts";
 import { parseClientBody } from "../shared/protocol.ts";
-import type { LoginFrame, ServerFrame } from "../shared/protocol.ts";
+import type {
+  ClientFrame,
+  LoginFrame,
+  ServerFrame,
+} from "../shared/protocol.ts";
 import { PROTOCOL_VERSION } from "../shared/limits.ts";
-import {
-  fingerprint as fingerprintOf,
-  importEncryptKey,
-  importVerifyKey,
-} from "../shared/crypto/identity.ts";
-import { verifyLogin } from "../shared/crypto/login.ts";
 import type { FramedConnection } from "../shared/framed_connection.ts";
 import type { LoginThrottle } from "./login_throttle.ts";
 import { type ChatHub, frameBytes, type HubSession } from "./hub.ts";
-import { StoreError, type UserRecord } from "./store/history_store.ts";
+import { checkLogin } from "./login_check.ts";
+import { StoreError } from "./store/history_store.ts";
 
 /** Settings for each connection. */
 export interface SessionOptions {
@@ -63,139 +53,10 @@ export async function serveConnection(
   options: SessionOptions,
   hooks: ConnectionHooks,
 ): Promise<void> {
-  const sessionId = crypto.randomUUID();
-  const nonce = crypto.getRandomValues(new Uint8Array(32));
-  let session: HubSession | null = null;
-  // One deadline from accept: the handshake's time counts against the login.
-  const loginTimer = setTimeout(() => {
-    if (!session) framed.close();
-  }, Math.max(0, options.loginTimeoutMs - (Date.now() - hooks.acceptedAt)));
-  const send = (frame: ServerFrame) => framed.send(frameBytes(frame));
-  try {
-    send({
-      t: "hello",
-      v: PROTOCOL_VERSION,
-      session: sessionId,
-      nonce: toBase64Url(nonce),
-      maxFrameBytes: options.maxFrameBytes,
-      maxKeysFrameBytes: options.maxKeysFrameBytes,
-      maxTextBytes: options.maxTextBytes,
-      // so a client can pace itself instead of being refused
-      rateBurst: hub.messageRate.burst,
-      ratePerSecond: hub.messageRate.perSecond,
-    });
-    let nonceUsed = false;
-    for await (const body of framed.bodies()) {
-      hooks.heard();
-      // Backpressure: while this peer's own answers pile up, stop reading
-      // from it (a peer that never reads is dropped by the write deadline).
-      if (framed.queuedBytes > options.maxQueueBytes / 2) await framed.drain();
-      options.traceFrame?.(body);
-      let frame;
-      try {
-        frame = parseClientBody(body, options.maxFrameBytes);
-      } catch (error) {
-        const e = error as ProtocolError;
-        send({ t: "error", code: e.code, message: e.message });
-        if (e.code === "unknown_type" && session) continue;
-        break; // malformed frames close the connection
-      }
-      if (!session) {
-        if (frame.t !== "login" || nonceUsed) {
-          send({ t: "error", code: "auth_required", message: "log in first" });
-          break;
-        }
-        nonceUsed = true;
-        if (options.loginThrottle.blocked(hooks.ip)) {
-          send({
-            t: "error",
-            code: "too_many_failures",
-            message:
-              "too many failed logins from your address; wait a minute and try again",
-          });
-          options.log(
-            `login refused for ${frame.user}: too many failures from ${hooks.ip}`,
-          );
-          break;
-        }
-        try {
-          const user = await checkLogin(frame, hub, options, sessionId, nonce);
-          clearTimeout(loginTimer);
-          // only a logged-in user may send a big room's key distribution
-          framed.setMaxFrameBytes(
-            Math.max(options.maxFrameBytes, options.maxKeysFrameBytes),
-          );
-          session = {
-            id: sessionId,
-            user: user.record,
-            fingerprint: user.fingerprint,
-            sink: framed,
-            sentKeys: new Set(),
-            joinedRooms: new Set(),
-          };
-          options.log(`${user.record.name} logged in (session ${sessionId})`);
-          await hub.attach(session);
-        } catch (error) {
-          if (error instanceof AuthError) {
-            options.loginThrottle.recordFailure(hooks.ip);
-            send({ t: "error", code: error.code, message: error.message });
-            options.log(`login refused for ${frame.user}: ${error.code}`);
-          } else {
-            send({
-              t: "error",
-              code: "internal",
-              message:
-                "login failed because of a server error; try again later",
-            });
-            options.log(
-              `login failed for ${frame.user}: ${(error as Error).message}`,
-            );
-          }
-          break;
-        }
-        continue;
-      }
-      try {
-        await hub.handle(session, frame);
-      } catch (error) {
-        send(errorFrame(error));
-        if (error instanceof StoreError) {
-          options.log(`storage failure: ${error.message}`);
-        } else if (!(error instanceof ProtocolError)) {
-          options.log(`internal error: ${(error as Error).stack ?? error}`);
-        }
-      }
-    }
-    await framed.drain();
-  } catch (error) {
-    if (error instanceof ProtocolError) {
-      send({ t: "error", code: error.code, message: error.message });
-      await framed.drain();
-    } else {
-      options.log(`connection error: ${(error as Error).message}`);
-    }
-  } finally {
-    clearTimeout(loginTimer);
-    if (session) {
-      hub.detach(session);
-      options.log(`${session.user.name} disconnected (session ${sessionId})`);
-    }
-    framed.close();
-  }
+  await new Connection(framed, hub, options, hooks).serve();
 }
 
-/**
- * True when certificate name `pattern` covers `host`: equal (ignoring case),
- * or a `*.` wildcard matching exactly one leftmost label.
- */
-export function nameMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase(), h = host.toLowerCase();
-  if (p === h) return true;
-  if (!p.startsWith("*.")) return false;
-  const dot = h.indexOf(".");
-  return dot > 0 && h.slice(dot) === p.slice(1);
-}
-
+/** The error frame that tells a logged-in session why a frame was refused. */
 function errorFrame(error: unknown): ServerFrame {
   if (error instanceof ProtocolError) {
     const extra = error.subject;
@@ -219,108 +80,181 @@ function errorFrame(error: unknown): ServerFrame {
   return { t: "error", code: "internal", message: "internal server error" };
 }
 
-async function checkLogin(
-  frame: LoginFrame,
-  hub: ChatHub,
-  options: SessionOptions,
-  session: string,
-  nonce: Uint8Array,
-): Promise<{ record: UserRecord; fingerprint: string }> {
-  const server = frame.server.toLowerCase();
-  if (!options.serverNames.some((n) => nameMatches(n, server))) {
-    throw new AuthError(
-      "wrong_server",
-      `this server is not "${frame.server}"; connect with one of: ${
-        options.serverNames.join(", ")
-      }`,
-    );
+/** One connection's state: its challenge, then its logged-in session. */
+class Connection {
+  readonly #id = crypto.randomUUID();
+  readonly #nonce = crypto.getRandomValues(new Uint8Array(32));
+  #session: HubSession | null = null;
+  #nonceUsed = false;
+  #loginTimer: ReturnType<typeof setTimeout>;
+
+  constructor(
+    readonly framed: FramedConnection,
+    readonly hub: ChatHub,
+    readonly options: SessionOptions,
+    readonly hooks: ConnectionHooks,
+  ) {
+    // One deadline from accept: the handshake's time counts against the login.
+    this.#loginTimer = setTimeout(() => {
+      if (!this.#session) framed.close();
+    }, Math.max(0, options.loginTimeoutMs - (Date.now() - hooks.acceptedAt)));
   }
-  // read before the key checks: a store failure is not a bad key
-  const known = await hub.registry.get(frame.user);
-  let idKey: Uint8Array<ArrayBuffer>, encKey: Uint8Array<ArrayBuffer>;
-  let keys: CheckedKeys;
-  try {
-    idKey = fromBase64Url(frame.idKey);
-    encKey = fromBase64Url(frame.encKey);
-    keys = await checkedKeys(frame, idKey, encKey, known);
-  } catch (cause) {
-    throw new AuthError(
-      "bad_key",
-      `login keys rejected: ${(cause as CryptoError).message}`,
-    );
+
+  #send(frame: ServerFrame): void {
+    this.framed.send(frameBytes(frame));
   }
-  const { verifyKey } = keys;
-  const ok = await verifyLogin(verifyKey, fromBase64Url(frame.sig), {
-    server,
-    session,
-    nonce,
-    uid: frame.uid,
-    user: frame.user,
-    idKey,
-    encKey,
-  });
-  if (!ok) throw new AuthError("auth_failed", "login signature is not valid");
-  // Admission is decided on the key before the name is claimed, so a key
-  // that may not enter cannot register a name either.
-  keys.fingerprint ??= toHex(
-    await fingerprintOf({ user: frame.user, uid: frame.uid, idKey, encKey }),
-  );
-  const fingerprint = keys.fingerprint;
-  const admission = hub.admission;
-  const giveBack = frame.invite
-    ? await admission.redeemInvite(frame.invite)
-    : null;
-  try {
-    const problem = await admission.admissionProblem(
-      fingerprint,
-      idKey,
-      giveBack !== null,
-    );
-    if (problem) throw problem;
-    const record = await hub.registry.claim({
-      user: frame.user,
-      uid: frame.uid,
-      idKey,
-      encKey,
+
+  /** Say hello, then take frames until the peer goes or must go. */
+  async serve(): Promise<void> {
+    const { framed } = this;
+    try {
+      this.#hello();
+      for await (const body of framed.bodies()) {
+        if (!await this.#receive(body)) break;
+      }
+      await framed.drain();
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.#send({ t: "error", code: error.code, message: error.message });
+        await framed.drain();
+      } else {
+        this.options.log(`connection error: ${(error as Error).message}`);
+      }
+    } finally {
+      clearTimeout(this.#loginTimer);
+      if (this.#session) {
+        this.hub.detach(this.#session);
+        this.options.log(
+          `${this.#session.user.name} disconnected (session ${this.#id})`,
+        );
+      }
+      framed.close();
+    }
+  }
+
+  #hello(): void {
+    const { options, hub } = this;
+    this.#send({
+      t: "hello",
+      v: PROTOCOL_VERSION,
+      session: this.#id,
+      nonce: toBase64Url(this.#nonce),
+      maxFrameBytes: options.maxFrameBytes,
+      maxKeysFrameBytes: options.maxKeysFrameBytes,
+      maxTextBytes: options.maxTextBytes,
+      // so a client can pace itself instead of being refused
+      rateBurst: hub.messageRate.burst,
+      ratePerSecond: hub.messageRate.perSecond,
     });
-    // the record holds exactly these keys now: the next login reuses them
-    if (record.name === frame.user) checkedByUser.set(record, keys);
-    if (giveBack) await admission.admit(fingerprint, "invite");
-    return { record, fingerprint };
-  } catch (error) {
-    await giveBack?.();
-    throw error;
   }
-}
 
-/** A login's keys, imported and checked, and their fingerprint once known. */
-interface CheckedKeys {
-  verifyKey: CryptoKey;
-  fingerprint?: string;
-}
+  /** Handle one frame body; false means close the connection. */
+  async #receive(body: Uint8Array): Promise<boolean> {
+    const { framed, options } = this;
+    this.hooks.heard();
+    // Backpressure: while this peer's own answers pile up, stop reading
+    // from it (a peer that never reads is dropped by the write deadline).
+    if (framed.queuedBytes > options.maxQueueBytes / 2) await framed.drain();
+    options.traceFrame?.(body);
+    let frame: ClientFrame;
+    try {
+      frame = parseClientBody(body, options.maxFrameBytes);
+    } catch (error) {
+      const e = error as ProtocolError;
+      this.#send({ t: "error", code: e.code, message: e.message });
+      // malformed frames close the connection
+      return e.code === "unknown_type" && this.#session !== null;
+    }
+    if (!this.#session) return await this.#login(frame);
+    await this.#dispatch(this.#session, frame);
+    return true;
+  }
 
-/** Registered users' checked keys: a returning user's login imports nothing. */
-const checkedByUser = new WeakMap<UserRecord, CheckedKeys>();
+  /** The first frame: a login, checked once; false means close. */
+  async #login(frame: ClientFrame): Promise<boolean> {
+    if (frame.t !== "login" || this.#nonceUsed) {
+      this.#send({
+        t: "error",
+        code: "auth_required",
+        message: "log in first",
+      });
+      return false;
+    }
+    this.#nonceUsed = true;
+    const { options, hooks } = this;
+    if (options.loginThrottle.blocked(hooks.ip)) {
+      this.#send({
+        t: "error",
+        code: "too_many_failures",
+        message:
+          "too many failed logins from your address; wait a minute and try again",
+      });
+      options.log(
+        `login refused for ${frame.user}: too many failures from ${hooks.ip}`,
+      );
+      return false;
+    }
+    try {
+      await this.#logIn(frame);
+      return true;
+    } catch (error) {
+      this.#refuseLogin(frame, error);
+      return false;
+    }
+  }
 
-/**
- * Import and check the login's keys, or reuse what the last login of the
- * registered user (`known`) with exactly these keys checked (compared in constant
- * time): the RSA key parse and the Ed25519 import are half a login's crypto.
- */
-async function checkedKeys(
-  frame: LoginFrame,
-  idKey: Uint8Array,
-  encKey: Uint8Array,
-  known: UserRecord | null,
-): Promise<CheckedKeys> {
-  const same = known !== null && known.uid === frame.uid &&
-    known.name === frame.user &&
-    constantTimeEqual(known.idKey, idKey) &&
-    constantTimeEqual(known.encKey, encKey);
-  const cached = same ? checkedByUser.get(known) : undefined;
-  if (cached) return cached;
-  const keys: CheckedKeys = { verifyKey: await importVerifyKey(idKey) };
-  await importEncryptKey(encKey);
-  if (same) checkedByUser.set(known, keys);
-  return keys;
+  /** Check the login and attach the new session to the hub. */
+  async #logIn(frame: LoginFrame): Promise<void> {
+    const { framed, hub, options } = this;
+    const user = await checkLogin(frame, {
+      serverNames: options.serverNames,
+      registry: hub.registry,
+      admission: hub.admission,
+    }, { session: this.#id, nonce: this.#nonce });
+    clearTimeout(this.#loginTimer);
+    // only a logged-in user may send a big room's key distribution
+    framed.setMaxFrameBytes(
+      Math.max(options.maxFrameBytes, options.maxKeysFrameBytes),
+    );
+    this.#session = {
+      id: this.#id,
+      user: user.record,
+      fingerprint: user.fingerprint,
+      sink: framed,
+      sentKeys: new Set(),
+      joinedRooms: new Set(),
+    };
+    options.log(`${user.record.name} logged in (session ${this.#id})`);
+    await hub.attach(this.#session);
+  }
+
+  #refuseLogin(frame: LoginFrame, error: unknown): void {
+    const { options, hooks } = this;
+    if (error instanceof AuthError) {
+      options.loginThrottle.recordFailure(hooks.ip);
+      this.#send({ t: "error", code: error.code, message: error.message });
+      options.log(`login refused for ${frame.user}: ${error.code}`);
+      return;
+    }
+    this.#send({
+      t: "error",
+      code: "internal",
+      message: "login failed because of a server error; try again later",
+    });
+    options.log(`login failed for ${frame.user}: ${(error as Error).message}`);
+  }
+
+  /** Hand a logged-in session's frame to the hub; a refusal is an error frame. */
+  async #dispatch(session: HubSession, frame: ClientFrame): Promise<void> {
+    try {
+      await this.hub.handle(session, frame);
+    } catch (error) {
+      this.#send(errorFrame(error));
+      if (error instanceof StoreError) {
+        this.options.log(`storage failure: ${error.message}`);
+      } else if (!(error instanceof ProtocolError)) {
+        this.options.log(`internal error: ${(error as Error).stack ?? error}`);
+      }
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { nameMatches } from "./session.ts";
+import { nameMatches } from "./login_check.ts";
 
 const cases: [string, string, boolean][] = [
   ["chat.example.org", "chat.example.org", true],
