@@ -5,6 +5,7 @@
  */
 import { ProtocolError } from "./errors.ts";
 import { fromUtf8, joinBytes, utf8 } from "./bytes.ts";
+import type { ClientFrame, ServerFrame } from "./frame_types.ts";
 
 /** Bytes in the length header. */
 export const FRAME_HEADER_BYTES = 4;
@@ -13,12 +14,14 @@ export const FRAME_HEADER_BYTES = 4;
 export type RawFrame = { t: string; [field: string]: unknown };
 
 /**
- * Encode one frame object as header + JSON body.
- * Throws RangeError if the body exceeds `maxFrameBytes` (a programmer error:
- * callers must not build frames over the limit).
+ * Encode one frame object as header + JSON body: the one encoder under
+ * both directions (client_frames.ts's encodeClientFrame and
+ * server_frames.ts's encodeServerFrame give it their typed frames; tests
+ * give it raw ones). Throws RangeError if the body exceeds `maxFrameBytes`
+ * (a programmer error: callers must not build frames over the limit).
  */
 export function encodeFrame(
-  frame: RawFrame,
+  frame: RawFrame | ClientFrame | ServerFrame,
   maxFrameBytes = Number.MAX_SAFE_INTEGER,
 ): Uint8Array<ArrayBuffer> {
   return encodeFrameBody(utf8(JSON.stringify(frame)), maxFrameBytes);

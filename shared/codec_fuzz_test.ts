@@ -20,7 +20,7 @@ import {
 import { concatBytes } from "./bytes.ts";
 import { ProtocolError } from "./errors.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
-import { parseClientFrame } from "./protocol.ts";
+import { parseClientFrame } from "./client_frames.ts";
 import { assert, assertEquals } from "./_test_assert.ts";
 
 function seedFromEnv(fallback: number): number {

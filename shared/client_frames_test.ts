@@ -1,10 +1,12 @@
 import {
-  type ClientFrame,
+  encodeClientFrame,
+  MAX_HISTORY_PAGE,
   MAX_WRAPS_PER_FRAME,
   parseClientBody,
   parseClientFrame,
-} from "./protocol.ts";
-import type { RawFrame } from "./codec.ts";
+} from "./client_frames.ts";
+import { decodeFrameBody, type RawFrame } from "./codec.ts";
+import type { ClientFrame, LoginFrame } from "./frame_types.ts";
 import { ProtocolError } from "./errors.ts";
 import { toBase64Url, utf8 } from "./bytes.ts";
 import { assert, assertEquals, assertThrows } from "./_test_assert.ts";
@@ -243,4 +245,84 @@ Deno.test("parseClientBody: over the frame limit only a keys frame is read; anyt
     t: "ping",
     n: 3,
   });
+});
+
+const FP = "abcd ".repeat(16).trim();
+
+Deno.test("parseClientFrame reads login with an invite, history both ways and every mod action", () => {
+  const frames: ClientFrame[] = [
+    { ...(validOf("login") as unknown as LoginFrame), invite: b64(32) },
+    { t: "history", room: "general", before: 10, limit: 50 },
+    { t: "history", room: "general", after: 0, limit: MAX_HISTORY_PAGE },
+    { t: "mod", action: "motd" },
+    { t: "mod", action: "motd", text: "be kind" },
+    { t: "mod", action: "allow", fingerprint: FP },
+    { t: "mod", action: "allow", fingerprint: FP.replaceAll(" ", ":") },
+    { t: "mod", action: "kick", user: "bob", reason: "spam" },
+    { t: "mod", action: "ban", user: "bob", durationMs: 60_000 },
+    { t: "mod", action: "unban", user: "bob" },
+    { t: "mod", action: "mute", user: "bob", durationMs: 0 },
+    { t: "mod", action: "unmute", user: "bob" },
+  ];
+  for (const frame of frames) {
+    assertEquals(
+      parseClientFrame(structuredClone(frame) as unknown as RawFrame),
+      frame,
+    );
+  }
+});
+
+Deno.test("parseClientFrame rejects bad history and mod frames with bad_frame", () => {
+  const bad: [RawFrame, string][] = [
+    [{ t: "history", room: "general", limit: 5 }, "exactly one"],
+    [
+      { t: "history", room: "general", before: 1, after: 1, limit: 5 },
+      "exactly one",
+    ],
+    [{ t: "history", room: "general", before: 1, limit: 0 }, '"limit"'],
+    [
+      { t: "history", room: "general", before: 1, limit: MAX_HISTORY_PAGE + 1 },
+      '"limit"',
+    ],
+    [{ t: "mod", action: "nuke", user: "bob" }, 'unknown action "nuke"'],
+    [{ t: "mod", action: "kick" }, 'kick needs "user"'],
+    [{ t: "mod", action: "allow" }, 'allow needs "fingerprint"'],
+    [{ t: "mod", action: "allow", fingerprint: "xyz" }, "must be hex"],
+    [{ t: "mod", action: "allow", fingerprint: "" }, "must be hex"],
+    [
+      { t: "mod", action: "allow", fingerprint: "a".repeat(129) },
+      "at most 128",
+    ],
+    [{ t: "mod", action: "ban", user: "bob", durationMs: -1 }, "durationMs"],
+    [{ t: "mod", action: "motd", text: "x".repeat(1025) }, '"text"'],
+  ];
+  for (const [frame, words] of bad) {
+    const error = assertThrows(() => parseClientFrame(frame), ProtocolError);
+    assertEquals(error.code, "bad_frame", JSON.stringify(frame));
+    assert(error.message.includes(words), `${error.message} / ${words}`);
+  }
+});
+
+Deno.test("parseClientFrame leaves the length of a well-charactered fingerprint to the receiver", () => {
+  // a short one is not a malformed frame: the server answers it, and the
+  // connection stays (normalizeFingerprint refuses it there)
+  assertEquals(
+    parseClientFrame({ t: "mod", action: "allow", fingerprint: "abcd" }),
+    { t: "mod", action: "allow", fingerprint: "abcd" },
+  );
+});
+
+Deno.test("encodeClientFrame writes the length header and the JSON body parseClientBody reads back", () => {
+  for (const frame of VALID) {
+    const bytes = encodeClientFrame(frame);
+    const length = new DataView(bytes.buffer).getUint32(0);
+    assertEquals(length, bytes.length - 4);
+    assertEquals(decodeFrameBody(bytes.subarray(4)), frame);
+    assertEquals(parseClientBody(bytes.subarray(4), 1 << 20), frame);
+  }
+  const error = assertThrows(
+    () => encodeClientFrame({ t: "ping", n: 1 }, 5),
+    RangeError,
+  );
+  assert(error.message.includes("5-byte limit"));
 });
