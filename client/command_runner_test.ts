@@ -287,7 +287,7 @@ Deno.test("runner: /who and /names answer with a who event: fingerprints, online
     personFor(carol!, true),
     personFor(dave!, true),
   ]);
-  for (const p of people) room.members.set(p.key, p);
+  for (const p of people) room.applyRosterChange(room.roster, p.key, p);
   await ctx.trust.verify("bob", people[1]!.fingerprint);
   await ctx.trust.verify("dave", people[3]!.fingerprint);
   await ctx.trust.observe("dave", people[2]!.fingerprint); // dave's key changed
@@ -312,7 +312,8 @@ Deno.test("runner: /who and /names answer with a who event: fingerprints, online
 Deno.test("runner: /whois answers with a whois event: full fingerprint, safety number, trust", async () => {
   const { ctx, client, events } = await setup();
   const bob = await personFor(await generateIdentity("bob"), true);
-  client.room("general")!.members.set(bob.key, bob);
+  const general = client.room("general")!;
+  general.applyRosterChange(general.roster, bob.key, bob);
   await client.people.see({
     user: "bob",
     uid: bob.identity.uid,
