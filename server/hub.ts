@@ -1,16 +1,18 @@
 /**
  * The chat hub: sessions coming and going, and each frame of a logged-in
  * session handed to the part whose job it is (a table of small handlers).
- * Rooms and presence are RoomMembership's; keys, messages and history the
- * MessageRelay's; operators' commands Moderation's; who may log in and
- * speak Admission's. It sees sessions only through a small interface (a
- * user record and a frame sink), so it knows nothing of sockets or TLS.
+ * Rooms and presence are RoomMembership's; keys and messages the
+ * MessageRelay's; stored history HistoryReplay's; operators' commands
+ * Moderation's; who may log in and speak Admission's. It sees sessions only
+ * through a small interface (a user record and a frame sink), so it knows
+ * nothing of sockets or TLS.
  * @module
  */
 import { ProtocolError } from "../shared/errors.ts";
 import { dmParticipants } from "../shared/names.ts";
 import type { ClientFrame } from "../shared/protocol.ts";
 import { Admission } from "./admission.ts";
+import { HistoryReplay } from "./history_replay.ts";
 import { type HubOptions, type HubSession, HubState } from "./hub_state.ts";
 import { MessageRelay } from "./message_relay.ts";
 import { Moderation } from "./moderation.ts";
@@ -37,6 +39,7 @@ export class ChatHub {
   #state: HubState;
   #rooms: RoomMembership;
   #relay: MessageRelay;
+  #history: HistoryReplay;
   #moderation: Moderation;
   #handlers: FrameHandlers;
 
@@ -44,6 +47,7 @@ export class ChatHub {
     this.#state = state;
     this.#rooms = new RoomMembership(state);
     this.#relay = new MessageRelay(state);
+    this.#history = new HistoryReplay(state);
     this.#moderation = new Moderation(state, store, this.#rooms);
     this.#handlers = this.#frameHandlers();
   }
@@ -157,7 +161,7 @@ export class ChatHub {
       dm: (s, f) => this.#rooms.openDm(s, f.user),
       keys: (s, f) => this.#relay.keys(s, f),
       msg: (s, f) => this.#relay.message(s, f),
-      history: (s, f) => this.#relay.history(s, f),
+      history: (s, f) => this.#history.replay(s, f),
       mod: (s, f) => this.#moderation.handle(s, f),
       list: (s) => this.#list(s),
       lookup: (s, f) => this.#lookup(s, f.user),

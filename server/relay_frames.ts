@@ -1,0 +1,55 @@
+/**
+ * The frames the relay sends about sender keys and messages, and the id
+ * that names one sender key in a session's set of keys already sent.
+ * @module
+ */
+import { encodeFrameBody } from "../shared/codec.ts";
+import { utf8 } from "../shared/bytes.ts";
+import type { ServerFrame } from "../shared/protocol.ts";
+import type { StoredMessage } from "./store/history_store.ts";
+
+/** Names one sender key in a session's set of keys already sent. */
+export function keyId(room: string, sender: string, epoch: number): string {
+  return `${room}\u0000${sender}\u0000${epoch}`;
+}
+
+/** The `key` frame that gives one recipient its wrap of a sender key. */
+export function keyFrame(
+  room: string,
+  from: string,
+  epoch: number,
+  roster: number,
+  wrap: { wrap: string; sig: string },
+): ServerFrame {
+  return {
+    t: "key",
+    room,
+    from,
+    epoch,
+    roster,
+    wrap: wrap.wrap,
+    sig: wrap.sig,
+  };
+}
+
+/** One message frame, encoded once for every recipient. */
+export function messageFrame(
+  m: StoredMessage,
+  from: string,
+  history: boolean,
+): Uint8Array {
+  return encodeFrameBody(utf8(JSON.stringify({
+    t: "msg",
+    room: m.room,
+    from,
+    seq: m.seq,
+    id: m.id,
+    epoch: m.epoch,
+    counter: m.counter,
+    ts: m.ts,
+    iv: m.iv,
+    ct: m.ct,
+    sig: m.sig,
+    ...(history ? { history: true } : {}),
+  })));
+}
