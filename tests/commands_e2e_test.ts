@@ -13,16 +13,16 @@ import {
   assertMatch,
 } from "../shared/_test_assert.ts";
 import {
-  cleanup,
   type ClientEvent,
   ClientProcess,
+  disposableList,
   runChat,
   ServerProcess,
 } from "./_harness.ts";
 
 /** A server and its clients, stopped and removed when the test's scope ends. */
 class Scene implements AsyncDisposable {
-  readonly clients: ClientProcess[] = [];
+  readonly clients = disposableList<ClientProcess>();
   private constructor(readonly server: ServerProcess) {}
 
   static async start(): Promise<Scene> {
@@ -52,7 +52,8 @@ class Scene implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await cleanup(this.server, this.clients);
+    await this.clients[Symbol.asyncDispose]();
+    await this.server[Symbol.asyncDispose]();
   }
 }
 

@@ -5,7 +5,7 @@
  * Debian package `nmap` (`.ci/run` installs it); without it the test fails.
  */
 import { assert } from "../shared/_test_assert.ts";
-import { cleanup, ServerProcess } from "./_harness.ts";
+import { ServerProcess } from "./_harness.ts";
 
 /** Give up on the scan after this long (a local scan takes under a second). */
 const SCAN_TIMEOUT = "45s";
@@ -15,85 +15,80 @@ type NseTable = { entries: { key?: string; value: NseValue }[] };
 type NseValue = string | NseTable;
 
 Deno.test("the server offers only TLS 1.2/1.3 with forward-secret AEAD suites, all graded A", async () => {
-  let server: ServerProcess | undefined;
-  try {
-    server = await ServerProcess.start();
-    const args = [
-      "-Pn",
-      "-sT",
-      "--script",
-      "ssl-enum-ciphers",
-      "-p",
-      String(server.port),
-      "--host-timeout",
-      SCAN_TIMEOUT,
-      "-oX",
-      "-",
-      "127.0.0.1",
-    ];
-    const scan = await runNmap(args);
-    const report = `nmap ${args.join(" ")} exited ${scan.code}\n` +
-      `stdout:\n${scan.stdout}\nstderr:\n${scan.stderr}`;
-    assert(scan.code === 0, report);
+  await using server = await ServerProcess.start();
+  const args = [
+    "-Pn",
+    "-sT",
+    "--script",
+    "ssl-enum-ciphers",
+    "-p",
+    String(server.port),
+    "--host-timeout",
+    SCAN_TIMEOUT,
+    "-oX",
+    "-",
+    "127.0.0.1",
+  ];
+  const scan = await runNmap(args);
+  const report = `nmap ${args.join(" ")} exited ${scan.code}\n` +
+    `stdout:\n${scan.stdout}\nstderr:\n${scan.stderr}`;
+  assert(scan.code === 0, report);
 
-    const script = findScript(scan.stdout, "ssl-enum-ciphers");
-    assert(
-      script !== undefined,
-      `nmap found no TLS at all on ${server.address}\n${report}`,
-    );
-    const problems: string[] = [];
+  const script = findScript(scan.stdout, "ssl-enum-ciphers");
+  assert(
+    script !== undefined,
+    `nmap found no TLS at all on ${server.address}\n${report}`,
+  );
+  const problems: string[] = [];
 
-    const protocols = script.entries.filter((e) => e.key !== "least strength");
-    const versions = protocols.map((e) => e.key ?? "(unnamed)");
-    for (const version of versions) {
-      if (version !== "TLSv1.2" && version !== "TLSv1.3") {
-        problems.push(`offers ${version}`);
-      }
+  const protocols = script.entries.filter((e) => e.key !== "least strength");
+  const versions = protocols.map((e) => e.key ?? "(unnamed)");
+  for (const version of versions) {
+    if (version !== "TLSv1.2" && version !== "TLSv1.3") {
+      problems.push(`offers ${version}`);
     }
-    if (!versions.includes("TLSv1.2") && !versions.includes("TLSv1.3")) {
-      problems.push("offers neither TLSv1.2 nor TLSv1.3");
-    }
-
-    let cipherCount = 0;
-    for (const { key: version, value } of protocols) {
-      const protocol = asTable(value);
-      for (const cipher of asTable(field(protocol, "ciphers")).entries) {
-        cipherCount++;
-        const suite = asTable(cipher.value);
-        const name = String(field(suite, "name"));
-        const strength = field(suite, "strength");
-        const where = `${version} ${name} (${field(suite, "kex_info")})`;
-        if (!isAead(name)) problems.push(`${where}: not an AEAD suite`);
-        if (version !== "TLSv1.3" && !/^TLS_(ECDHE|DHE)_/.test(name)) {
-          problems.push(`${where}: key exchange is not forward secret`);
-        }
-        if (strength !== "A") problems.push(`${where}: graded ${strength}`);
-      }
-      const compressors = field(protocol, "compressors");
-      if (compressors !== undefined) {
-        const names = asTable(compressors).entries.map((e) => e.value);
-        if (names.some((c) => c !== "NULL")) {
-          problems.push(`${version}: compression offered (${names})`);
-        }
-      }
-      const warnings = field(protocol, "warnings");
-      if (warnings !== undefined) {
-        for (const w of asTable(warnings).entries) {
-          problems.push(`${version}: nmap warns: ${w.value}`);
-        }
-      }
-    }
-    if (cipherCount === 0) problems.push("nmap listed no cipher suites");
-    const least = field(script, "least strength");
-    if (least !== "A") problems.push(`least strength is ${least}, not A`);
-
-    assert(
-      problems.length === 0,
-      `TLS audit failed:\n  ${problems.join("\n  ")}\n${report}`,
-    );
-  } finally {
-    await cleanup(server, []);
   }
+  if (!versions.includes("TLSv1.2") && !versions.includes("TLSv1.3")) {
+    problems.push("offers neither TLSv1.2 nor TLSv1.3");
+  }
+
+  let cipherCount = 0;
+  for (const { key: version, value } of protocols) {
+    const protocol = asTable(value);
+    for (const cipher of asTable(field(protocol, "ciphers")).entries) {
+      cipherCount++;
+      const suite = asTable(cipher.value);
+      const name = String(field(suite, "name"));
+      const strength = field(suite, "strength");
+      const where = `${version} ${name} (${field(suite, "kex_info")})`;
+      if (!isAead(name)) problems.push(`${where}: not an AEAD suite`);
+      if (version !== "TLSv1.3" && !/^TLS_(ECDHE|DHE)_/.test(name)) {
+        problems.push(`${where}: key exchange is not forward secret`);
+      }
+      if (strength !== "A") problems.push(`${where}: graded ${strength}`);
+    }
+    const compressors = field(protocol, "compressors");
+    if (compressors !== undefined) {
+      const names = asTable(compressors).entries.map((e) => e.value);
+      if (names.some((c) => c !== "NULL")) {
+        problems.push(`${version}: compression offered (${names})`);
+      }
+    }
+    const warnings = field(protocol, "warnings");
+    if (warnings !== undefined) {
+      for (const w of asTable(warnings).entries) {
+        problems.push(`${version}: nmap warns: ${w.value}`);
+      }
+    }
+  }
+  if (cipherCount === 0) problems.push("nmap listed no cipher suites");
+  const least = field(script, "least strength");
+  if (least !== "A") problems.push(`least strength is ${least}, not A`);
+
+  assert(
+    problems.length === 0,
+    `TLS audit failed:\n  ${problems.join("\n  ")}\n${report}`,
+  );
 });
 
 /** Run nmap; a missing nmap is a failure with the fix, never a skip. */
