@@ -7,22 +7,23 @@
  * from their first bytes (and answers the server's pings).
  * @module
  */
-import { encodeFrame, type RawFrame } from "../shared/codec.ts";
 import { FramedConnection } from "../shared/framed_connection.ts";
-import { fromBase64Url, toBase64Url } from "../shared/bytes.ts";
-import { signLogin } from "../shared/crypto/login.ts";
+import { loginFrame } from "../shared/login_frame.ts";
 import { userKey } from "../shared/names.ts";
+import { encodeClientFrame } from "../shared/client_frames.ts";
+import { parseServerBody } from "../shared/server_frames.ts";
 import type {
+  ClientFrame,
   ErrorFrame,
   HelloFrame,
   JoinedFrame,
-  KeyFrame,
   MemberInfo,
   MessageFrame,
   PresenceFrame,
+  ServerFrame,
 } from "../shared/protocol.ts";
 import { now } from "./clock.ts";
-import { FrameScanner, frameType, parseFrame } from "./frame_scanner.ts";
+import { FrameScanner, frameType } from "./frame_scanner.ts";
 import type { BenchIdentity } from "./identities.ts";
 import { MessageObserver } from "./message_observer.ts";
 import { MessageSender } from "./message_sender.ts";
@@ -60,7 +61,7 @@ export class ChatMember {
   #closing = false;
   #waiter: {
     types: string[];
-    resolve: (frame: RawFrame) => void;
+    resolve: (frame: ServerFrame) => void;
     reject: (error: Error) => void;
   } | null = null;
   #reading: Promise<void> = Promise.resolve();
@@ -123,30 +124,13 @@ export class ChatMember {
       maxFrameBytes: 64 * 1024 * 1024,
       maxQueueBytes: 256 * 1024 * 1024,
     });
-    const hello = this.#expect("hello") as Promise<unknown> as Promise<
-      HelloFrame
-    >;
+    const hello = this.#expect("hello") as Promise<HelloFrame>;
     this.#reading = this.#readLoop(conn);
     const h = await hello;
-    const sig = await signLogin(this.#id.signingKey, {
-      server: this.#setup.serverName,
-      session: h.session,
-      nonce: fromBase64Url(h.nonce),
-      uid: this.#id.uid,
-      user: this.#id.user,
-      idKey: this.#id.idKey,
-      encKey: this.#id.encKey,
-    });
     const welcome = this.#expect("welcome");
-    this.#write({
-      t: "login",
-      user: this.#id.user,
-      uid: this.#id.uid,
-      server: this.#setup.serverName,
-      idKey: toBase64Url(this.#id.idKey),
-      encKey: toBase64Url(this.#id.encKey),
-      sig: toBase64Url(sig),
-    });
+    this.#write(
+      await loginFrame(this.#id, this.#setup.serverName, h, undefined),
+    );
     await welcome;
     if (this.#setup.room !== null) {
       const joined = this.#expect("joined");
@@ -186,11 +170,11 @@ export class ChatMember {
     await this.#reading;
   }
 
-  #write(frame: Record<string, unknown> & { t: string }): void {
-    this.#out?.send(encodeFrame(frame));
+  #write(frame: ClientFrame): void {
+    this.#out?.send(encodeClientFrame(frame));
   }
 
-  #expect(type: string): Promise<RawFrame> {
+  #expect(type: string): Promise<ServerFrame> {
     return new Promise((resolve, reject) => {
       this.#waiter = { types: [type], resolve, reject };
     });
@@ -223,7 +207,9 @@ export class ChatMember {
     if (isMsg(buf, start, length)) {
       this.#ctx.countDelivery(at);
       if (role !== "observer" && !this.spec.pacer) return;
-      const frame = parseFrame<MessageFrame>(buf, start, length);
+      const frame = parseServerBody(
+        buf.subarray(start, start + length),
+      ) as MessageFrame;
       if (this.spec.pacer && at >= this.#ctx.t0) {
         this.#ctx.recordSeen(frame.from);
       }
@@ -239,27 +225,27 @@ export class ChatMember {
       this.#waiter?.types.includes(type) !== true
     ) return; // big roster frames: a counting member need not read them
     if (type === "key" && role !== "observer") return;
-    const frame = parseFrame<RawFrame>(buf, start, length);
+    const frame = parseServerBody(buf.subarray(start, start + length));
     switch (frame.t) {
       case "ping":
         this.#ctx.pongs++;
         this.#write({ t: "pong", n: frame.n });
         return;
       case "joined":
-        if (keepsRoster) this.#onJoined(frame as unknown as JoinedFrame);
+        if (keepsRoster) this.#onJoined(frame);
         break;
       case "presence":
-        if (keepsRoster) this.#onPresence(frame as unknown as PresenceFrame);
+        if (keepsRoster) this.#onPresence(frame);
         return;
       case "key": {
-        this.#observer?.key(frame as unknown as KeyFrame);
+        this.#observer?.key(frame);
         return;
       }
       case "ack":
-        this.#sender?.acked(String(frame.id));
+        this.#sender?.acked(frame.id);
         return;
       case "error":
-        this.#onError(frame as unknown as ErrorFrame);
+        this.#onError(frame);
         return;
     }
     if (this.#waiter?.types.includes(frame.t)) {

@@ -1,7 +1,7 @@
 /**
- * Client-side crypto costs, in process, with shared/crypto exactly as the
- * client uses it: sealing + encoding a message frame (send), decoding +
- * verifying + decrypting one (receive), unwrapping a sender key, and a
+ * Client-side crypto costs, in process, with shared/ exactly as the client
+ * uses it: sealing + encoding a message frame (send), decoding + checking
+ * + verifying + decrypting a relayed one (receive), unwrapping a sender key, and a
  * sender-key rotation (new key, RSA-OAEP wrap + Ed25519 signature per
  * member, keys frame encoded) at several room sizes. CPU time is the whole
  * process's (all threads: WebCrypto may use a thread pool), wall time is
@@ -9,8 +9,6 @@
  * @module
  */
 import process from "node:process";
-import { decodeFrameBody, encodeFrame } from "../shared/codec.ts";
-import { fromBase64Url, toBase64Url } from "../shared/bytes.ts";
 import {
   importEncryptKey,
   importVerifyKey,
@@ -19,15 +17,16 @@ import {
   newSenderKey,
   type SenderKey,
   unwrapSenderKey,
-  wrapSenderKey,
 } from "../shared/crypto/sender_key.ts";
+import { encodeClientFrame } from "../shared/client_frames.ts";
+import { encodeServerFrame, parseServerBody } from "../shared/server_frames.ts";
+import { wrapKeysFrame } from "../shared/keys_frame.ts";
 import {
-  decodeBody,
-  encodeBody,
-  openMessage,
-  sealMessage,
-} from "../shared/crypto/envelope.ts";
-import type { KeyWrap } from "../shared/protocol.ts";
+  openMessageFrame,
+  relayedMessageFrame,
+  sealMessageFrame,
+} from "../shared/message_frame.ts";
+import type { MessageFrame, SendFrame } from "../shared/protocol.ts";
 import { now } from "./clock.ts";
 import { loadIdentities } from "./identities.ts";
 import { stampedText } from "./payload.ts";
@@ -70,7 +69,7 @@ export async function runCryptoMicro(plan: CryptoPlan): Promise<CryptoResult> {
   const aliceVerify = await importVerifyKey(alice.idKey);
   const room = "bench";
   const key = newSenderKey(room, alice.user, 1);
-  const frames: Uint8Array[] = [];
+  const sent: SendFrame[] = [];
   let counter = 0;
   const sendOne = async () => {
     const header = {
@@ -81,71 +80,45 @@ export async function runCryptoMicro(plan: CryptoPlan): Promise<CryptoResult> {
       ts: Date.now(),
     };
     const text = stampedText(now(), plan.payloadBytes);
-    const sealed = await sealMessage(
+    const frame = await sealMessageFrame(
       key,
       header,
-      encodeBody({ kind: "text", text }),
+      { kind: "text", text },
       alice.signingKey,
+      crypto.randomUUID(),
     );
-    // what the server relays: the client's fields plus from and seq
-    frames.push(encodeFrame({
-      t: "msg",
-      room,
-      from: alice.user,
-      seq: counter,
-      id: crypto.randomUUID(),
-      epoch: header.epoch,
-      counter: header.counter,
-      ts: header.ts,
-      iv: toBase64Url(sealed.iv),
-      ct: toBase64Url(sealed.ct),
-      sig: toBase64Url(sealed.sig),
-    }));
+    encodeClientFrame(frame); // what the client writes
+    sent.push(frame);
   };
   for (let i = 0; i < 50; i++) await sendOne(); // warm up the JIT
-  frames.length = 0;
+  sent.length = 0;
   const [sendWall, sendCpu] = await timed(async () => {
     for (let i = 0; i < plan.messages; i++) await sendOne();
   });
+  // what the server relays: the client's fields plus from and seq
+  const frames = sent.map((frame, seq) =>
+    encodeServerFrame(relayedMessageFrame({ ...frame, seq }, alice.user, false))
+  );
   // the receiver's copy of the key, as unwrapped (no cached HKDF key yet)
   const receiverKey: SenderKey = { ...key };
   delete receiverKey.hkdf;
   const [receiveWall, receiveCpu] = await timed(async () => {
     for (const bytes of frames) {
-      const f = decodeFrameBody(bytes.subarray(4)) as unknown as {
-        room: string;
-        from: string;
-        epoch: number;
-        counter: number;
-        ts: number;
-        iv: string;
-        ct: string;
-        sig: string;
-      };
-      const plain = await openMessage(receiverKey, {
-        room: f.room,
-        sender: f.from,
-        epoch: f.epoch,
-        counter: f.counter,
-        ts: f.ts,
-      }, {
-        iv: fromBase64Url(f.iv),
-        ct: fromBase64Url(f.ct),
-        sig: fromBase64Url(f.sig),
-      }, aliceVerify);
-      decodeBody(plain);
+      const frame = parseServerBody(bytes.subarray(4)) as MessageFrame;
+      await openMessageFrame(receiverKey, frame, aliceVerify);
     }
   });
 
   const rotate = async (encryptKeys: CryptoKey[]) => {
     const k = newSenderKey(room, alice.user, 2);
-    const wraps: KeyWrap[] = await Promise.all(
-      encryptKeys.map((encryptKey, i) =>
-        wrapSenderKey(k, 7, { user: `bench${i}`, encryptKey }, alice.signingKey)
-      ),
+    const frame = await wrapKeysFrame(
+      k,
+      7,
+      encryptKeys.map((encryptKey, i) => ({ user: `bench${i}`, encryptKey })),
+      alice.signingKey,
     );
-    encodeFrame({ t: "keys", room, epoch: k.epoch, roster: 7, wraps });
-    return wraps;
+    encodeClientFrame(frame);
+    return frame.wraps;
   };
   const rotationMs: Record<string, number> = {};
   const rotationCpuMs: Record<string, number> = {};

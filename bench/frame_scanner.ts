@@ -2,7 +2,9 @@
  * Splits a byte stream into the wire's length-prefixed frames (u32be
  * length, then the body) without copying: a counting client must keep up
  * with tens of thousands of frames a second, so bodies are handed out as
- * views into one reused buffer, valid only during the callback.
+ * views into one reused buffer, valid only during the callback (shared/'s
+ * FrameDecoder copies each body out, which a real client can afford). The
+ * frames a member does read are parsed with shared/server_frames.ts.
  * @module
  */
 
@@ -73,11 +75,4 @@ export function frameType(buf: Uint8Array, start: number, length: number) {
     type += String.fromCharCode(c);
   }
   return "";
-}
-
-const decoder = new TextDecoder();
-
-/** Parse a frame body view as JSON. */
-export function parseFrame<T>(buf: Uint8Array, start: number, length: number) {
-  return JSON.parse(decoder.decode(buf.subarray(start, start + length))) as T;
 }

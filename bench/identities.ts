@@ -9,9 +9,17 @@
  */
 import { fromBase64Url, toBase64Url } from "../shared/bytes.ts";
 import {
+  exportIdentity,
   generateIdentity,
   importEncryptKey,
 } from "../shared/crypto/identity.ts";
+import {
+  exportPrivateKey,
+  generateSigningKeyPair,
+  importDecryptKey,
+  importSigningKey,
+  rawPublicKey,
+} from "../shared/crypto/private_keys.ts";
 
 /** Where the cache lives (repo root `.cache/bench/`). */
 export const CACHE_DIR = new URL("../.cache/bench/", import.meta.url).pathname;
@@ -63,30 +71,20 @@ export async function ensureIdentities(count: number): Promise<number> {
   let cache = await readCache();
   if (cache && cache.users.length >= count) return 0;
   if (!cache) {
-    const rsa = await generateIdentity("shared-rsa");
-    const pkcs8 = new Uint8Array(
-      await crypto.subtle.exportKey("pkcs8", rsa.decryptKey),
-    );
+    const rsa = await exportIdentity(await generateIdentity("shared-rsa"));
     cache = {
       format: "chat-bench-identities-v1",
-      rsa: { spki: toBase64Url(rsa.encKey), pkcs8: toBase64Url(pkcs8) },
+      rsa: { spki: rsa.encPublic, pkcs8: rsa.encPrivate },
       users: [],
     };
   }
   for (let i = cache.users.length; i < count; i++) {
-    const ed = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
-      "sign",
-      "verify",
-    ]) as CryptoKeyPair;
+    const pair = await generateSigningKeyPair();
     cache.users.push({
       user: benchUserName(i),
       uid: crypto.randomUUID(),
-      idPublic: toBase64Url(
-        new Uint8Array(await crypto.subtle.exportKey("raw", ed.publicKey)),
-      ),
-      idPrivate: toBase64Url(
-        new Uint8Array(await crypto.subtle.exportKey("pkcs8", ed.privateKey)),
-      ),
+      idPublic: toBase64Url(await rawPublicKey(pair.publicKey)),
+      idPrivate: toBase64Url(await exportPrivateKey(pair.privateKey)),
     });
   }
   await Deno.mkdir(CACHE_DIR, { recursive: true, mode: 0o700 });
@@ -106,13 +104,7 @@ export async function loadIdentities(
   const rsa: SharedRsa = {
     spki,
     encryptKey: await importEncryptKey(spki),
-    decryptKey: await crypto.subtle.importKey(
-      "pkcs8",
-      fromBase64Url(cache.rsa.pkcs8),
-      { name: "RSA-OAEP", hash: "SHA-256" },
-      false,
-      ["decrypt"],
-    ),
+    decryptKey: await importDecryptKey(fromBase64Url(cache.rsa.pkcs8)),
   };
   const users = new Map<number, BenchIdentity>();
   for (const index of indices) {
@@ -123,13 +115,7 @@ export async function loadIdentities(
       uid: stored.uid,
       idKey: fromBase64Url(stored.idPublic),
       encKey: spki,
-      signingKey: await crypto.subtle.importKey(
-        "pkcs8",
-        fromBase64Url(stored.idPrivate),
-        { name: "Ed25519" },
-        false,
-        ["sign"],
-      ),
+      signingKey: await importSigningKey(fromBase64Url(stored.idPrivate)),
     });
   }
   return { rsa, users };

@@ -7,7 +7,10 @@
  * @module
  */
 import { join } from "node:path";
-import { encodeFrame } from "../shared/codec.ts";
+import { toBase64Url } from "../shared/bytes.ts";
+import { ciphertextBytes } from "../shared/crypto/envelope.ts";
+import { relayedMessageFrame } from "../shared/message_frame.ts";
+import { encodeServerFrame } from "../shared/server_frames.ts";
 import { ensureLocalCertificates } from "../server/local_ca.ts";
 import { CpuProfiler, freePort, type ProfileSummary } from "./cpu_profile.ts";
 import { runCryptoMicro } from "./crypto_micro.ts";
@@ -36,19 +39,22 @@ const log = (line: string) => console.error(line);
 
 /** Bytes of the `msg` frame the chat server relays for a text of `payload` bytes. */
 function relayedFrameBytes(payload: number): number {
-  return encodeFrame({
-    t: "msg",
-    room: "bench",
-    from: "bench123",
-    seq: 12345,
-    id: crypto.randomUUID(),
-    epoch: 2,
-    counter: 1234,
-    ts: Date.now(),
-    iv: "A".repeat(16),
-    ct: "A".repeat(Math.ceil(((payload + 17) * 4) / 3)),
-    sig: "A".repeat(86),
-  }).length;
+  const b64 = (bytes: number) => toBase64Url(new Uint8Array(bytes));
+  return encodeServerFrame(relayedMessageFrame(
+    {
+      room: "bench",
+      seq: 12345,
+      id: crypto.randomUUID(),
+      epoch: 2,
+      counter: 1234,
+      ts: Date.now(),
+      iv: b64(12),
+      ct: b64(ciphertextBytes(payload)),
+      sig: b64(64),
+    },
+    "bench123",
+    false,
+  )).length;
 }
 
 async function startTarget(

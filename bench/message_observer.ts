@@ -6,12 +6,11 @@
  * never held up by crypto (the arrival time is taken when bytes are read).
  * @module
  */
-import { fromBase64Url } from "../shared/bytes.ts";
 import {
   type SenderKey,
   unwrapSenderKey,
 } from "../shared/crypto/sender_key.ts";
-import { decodeBody, openMessage } from "../shared/crypto/envelope.ts";
+import { openMessageFrame } from "../shared/message_frame.ts";
 import { userKey } from "../shared/names.ts";
 import type { KeyFrame, MemberInfo, MessageFrame } from "../shared/protocol.ts";
 import { stampOf } from "./payload.ts";
@@ -77,18 +76,12 @@ export class MessageObserver {
       return this.#ctx.error(`${this.#me}: no key for a message of ${from}`);
     }
     try {
-      const plain = await openMessage(key, {
-        room: frame.room,
-        sender: frame.from,
-        epoch: frame.epoch,
-        counter: frame.counter,
-        ts: frame.ts,
-      }, {
-        iv: fromBase64Url(frame.iv),
-        ct: fromBase64Url(frame.ct),
-        sig: fromBase64Url(frame.sig),
-      }, await this.#ctx.verifyKey(sender.idKey));
-      const sentAt = stampOf(decodeBody(plain).text);
+      const body = await openMessageFrame(
+        key,
+        frame,
+        await this.#ctx.verifyKey(sender.idKey),
+      );
+      const sentAt = stampOf(body.text);
       if (at >= this.#ctx.t0) this.#ctx.latencies.push(at - sentAt);
     } catch (error) {
       this.#ctx.error(`${this.#me}: ${(error as Error).message}`);

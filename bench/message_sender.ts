@@ -2,19 +2,20 @@
  * A sender's side of end-to-end encryption, as client/chat_client.ts does
  * it: rotate the sender key whenever the roster changed (new key, RSA-OAEP
  * wrap + Ed25519 signature for every member, one `keys` frame), then seal
- * each message (HKDF → AES-256-GCM, signed) in order, and re-send with the
+ * each message into its `msg` frame (shared/message_frame.ts: HKDF →
+ * AES-256-GCM, signed) in order, and re-send with the
  * same id after `stale_key` / `replay`, up to five times.
  * @module
  */
-import { toBase64Url } from "../shared/bytes.ts";
-import {
-  newSenderKey,
-  type SenderKey,
-  wrapSenderKey,
-} from "../shared/crypto/sender_key.ts";
-import { encodeBody, sealMessage } from "../shared/crypto/envelope.ts";
+import { newSenderKey, type SenderKey } from "../shared/crypto/sender_key.ts";
+import { wrapKeysFrame } from "../shared/keys_frame.ts";
+import { sealMessageFrame } from "../shared/message_frame.ts";
 import { userKey } from "../shared/names.ts";
-import type { ErrorFrame, MemberInfo } from "../shared/protocol.ts";
+import type {
+  ClientFrame,
+  ErrorFrame,
+  MemberInfo,
+} from "../shared/protocol.ts";
 import { now } from "./clock.ts";
 import { stampedText } from "./payload.ts";
 import type { WorkerContext } from "./worker_context.ts";
@@ -31,7 +32,7 @@ export interface SenderHooks {
   roster(): number;
   /** False once the connection is gone. */
   open(): boolean;
-  write(frame: Record<string, unknown> & { t: string }): void;
+  write(frame: ClientFrame): void;
 }
 
 const RETRYABLE = new Set(["stale_key", "replay"]);
@@ -127,23 +128,15 @@ export class MessageSender {
       counter: this.#counter++,
       ts: Date.now(),
     };
-    const sealed = await sealMessage(
-      key,
-      header,
-      encodeBody({ kind: "text", text }),
-      h.signingKey,
+    h.write(
+      await sealMessageFrame(
+        key,
+        header,
+        { kind: "text", text },
+        h.signingKey,
+        id,
+      ),
     );
-    h.write({
-      t: "msg",
-      id,
-      room: header.room,
-      epoch: header.epoch,
-      counter: header.counter,
-      ts: header.ts,
-      iv: toBase64Url(sealed.iv),
-      ct: toBase64Url(sealed.ct),
-      sig: toBase64Url(sealed.sig),
-    });
     if (!pending) {
       this.#pending.set(id, { text, tries: 0 });
       if (h.ctx.measuring) this.sentMeasured++;
@@ -155,20 +148,13 @@ export class MessageSender {
     const h = this.#h;
     const roster = h.roster();
     const key = newSenderKey(h.room, h.name, this.#nextEpoch++);
-    const wraps = await Promise.all(
-      [...h.members.values()].map(async (m) =>
-        wrapSenderKey(
-          key,
-          roster,
-          {
-            user: userKey(m.user),
-            encryptKey: await h.ctx.encryptKey(m.encKey),
-          },
-          h.signingKey,
-        )
-      ),
+    const recipients = await Promise.all(
+      [...h.members.values()].map(async (m) => ({
+        user: userKey(m.user),
+        encryptKey: await h.ctx.encryptKey(m.encKey),
+      })),
     );
-    h.write({ t: "keys", room: h.room, epoch: key.epoch, roster, wraps });
+    h.write(await wrapKeysFrame(key, roster, recipients, h.signingKey));
     this.#myKey = key;
     this.#myKeyRoster = roster;
     this.#counter = 0;
