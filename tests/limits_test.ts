@@ -8,9 +8,9 @@
  */
 import { assert, assertEquals } from "../shared/_test_assert.ts";
 import {
-  cleanup,
   type ClientEvent,
   ClientProcess,
+  disposableList,
   ServerProcess,
 } from "./_harness.ts";
 import {
@@ -103,12 +103,8 @@ async function assertServes(
   server: ServerProcess,
   user: string,
 ): Promise<void> {
-  const conn = await connectAs(server, await rawIdentity(user));
-  try {
-    await conn.roundTrip(4242);
-  } finally {
-    await conn.close();
-  }
+  await using conn = await connectAs(server, await rawIdentity(user));
+  await conn.roundTrip(4242);
 }
 
 function ms(from: number, to = performance.now()): number {
@@ -189,102 +185,93 @@ class StalledConnections {
     }
     await Promise.all(this.ends);
   }
+
+  /** `await using`: close every one. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }
 
 Deno.test("a real login completes in under a second while 200 connections stall the TLS handshake", async () => {
-  let server: ServerProcess | undefined;
-  const stalled = new StalledConnections();
-  let honest: RawConnection | undefined;
-  try {
-    server = await ServerProcess.start({
-      limits: [],
-      args: ["--login-timeout", "2s", "--max-connections-per-ip", "1000"],
-    });
-    const alice = await rawIdentity("alice");
-    await stalled.open(server.port, 200);
+  await using server = await ServerProcess.start({
+    limits: [],
+    args: ["--login-timeout", "2s", "--max-connections-per-ip", "1000"],
+  });
+  await using stalled = new StalledConnections();
+  const alice = await rawIdentity("alice");
+  await stalled.open(server.port, 200);
 
-    const start = performance.now();
-    honest = await RawConnection.open(server);
-    const welcome = await logIn(honest, alice, 5000);
-    const loginMs = performance.now() - start;
-    console.log(
-      `login with 200 stalled connections: ${loginMs.toFixed(1)} ms`,
-    );
-    assertEquals(welcome.user, "alice");
-    assert(
-      loginMs < 1000,
-      `TLS handshake + hello + login + welcome took ${
-        loginMs.toFixed(0)
-      } ms with 200 stalled connections (limit 1000 ms)`,
-    );
-    // a logged-in client outlives the login timeout
-    await serverLine(server, /alice logged in/, "the login to be logged");
-    await honest.roundTrip(1);
-    assertEquals(honest.end, null);
-  } finally {
-    await stalled.close();
-    await honest?.close();
-    await cleanup(server, []);
-  }
+  const start = performance.now();
+  await using honest = await RawConnection.open(server);
+  const welcome = await logIn(honest, alice, 5000);
+  const loginMs = performance.now() - start;
+  console.log(
+    `login with 200 stalled connections: ${loginMs.toFixed(1)} ms`,
+  );
+  assertEquals(welcome.user, "alice");
+  assert(
+    loginMs < 1000,
+    `TLS handshake + hello + login + welcome took ${
+      loginMs.toFixed(0)
+    } ms with 200 stalled connections (limit 1000 ms)`,
+  );
+  // a logged-in client outlives the login timeout
+  await serverLine(server, /alice logged in/, "the login to be logged");
+  await honest.roundTrip(1);
+  assertEquals(honest.end, null);
 });
 
 Deno.test("the server closes connections that never finish the TLS handshake once the login timeout passes", async () => {
   const LOGIN_TIMEOUT_MS = 2000;
   const MARGIN_MS = 2000;
-  let server: ServerProcess | undefined;
-  const stalled = new StalledConnections();
-  try {
-    server = await ServerProcess.start({
-      limits: [],
-      args: ["--login-timeout", "2s", "--max-connections-per-ip", "1000"],
-    });
-    const baselineFds = await settledFds(server.pid);
-    await stalled.open(server.port, 200);
-    const lastOpened = stalled.opened[stalled.opened.length - 1]!;
+  await using server = await ServerProcess.start({
+    limits: [],
+    args: ["--login-timeout", "2s", "--max-connections-per-ip", "1000"],
+  });
+  await using stalled = new StalledConnections();
+  const baselineFds = await settledFds(server.pid);
+  await stalled.open(server.port, 200);
+  const lastOpened = stalled.opened[stalled.opened.length - 1]!;
 
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<"deadline">((resolve) => {
-      timer = setTimeout(
-        () => resolve("deadline"),
-        lastOpened + LOGIN_TIMEOUT_MS + MARGIN_MS - performance.now(),
-      );
-    });
-    const outcome = await Promise.race([Promise.all(stalled.ends), deadline]);
-    clearTimeout(timer);
-    if (outcome === "deadline") {
-      const closed = await stalled.closedByServer();
-      const fds = await openFds(server.pid);
-      throw new Error(
-        `${
-          200 - closed
-        } of 200 connections stalled in the TLS handshake were still open ${
-          LOGIN_TIMEOUT_MS + MARGIN_MS
-        } ms after they were opened (login timeout ${LOGIN_TIMEOUT_MS} ms); the server holds ${fds} file descriptors (${baselineFds} before they were opened)`,
-      );
-    }
-    const lifetimes = outcome.map((end, i) => end.at - stalled.opened[i]!);
-    const shortest = Math.min(...lifetimes), longest = Math.max(...lifetimes);
-    console.log(
-      `stalled connections closed after ${shortest.toFixed(0)}–${
-        longest.toFixed(0)
-      } ms`,
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"deadline">((resolve) => {
+    timer = setTimeout(
+      () => resolve("deadline"),
+      lastOpened + LOGIN_TIMEOUT_MS + MARGIN_MS - performance.now(),
     );
-    assert(
-      shortest >= LOGIN_TIMEOUT_MS - 50,
-      `a stalled connection was closed after ${
-        shortest.toFixed(0)
-      } ms, before the ${LOGIN_TIMEOUT_MS} ms login timeout`,
+  });
+  const outcome = await Promise.race([Promise.all(stalled.ends), deadline]);
+  clearTimeout(timer);
+  if (outcome === "deadline") {
+    const closed = await stalled.closedByServer();
+    const fds = await openFds(server.pid);
+    throw new Error(
+      `${
+        200 - closed
+      } of 200 connections stalled in the TLS handshake were still open ${
+        LOGIN_TIMEOUT_MS + MARGIN_MS
+      } ms after they were opened (login timeout ${LOGIN_TIMEOUT_MS} ms); the server holds ${fds} file descriptors (${baselineFds} before they were opened)`,
     );
-    await pollUntil(
-      () => openFds(server!.pid),
-      (n) => n <= baselineFds,
-      "the server's file descriptors to return to their baseline",
-      2000,
-    );
-  } finally {
-    await stalled.close();
-    await cleanup(server, []);
   }
+  const lifetimes = outcome.map((end, i) => end.at - stalled.opened[i]!);
+  const shortest = Math.min(...lifetimes), longest = Math.max(...lifetimes);
+  console.log(
+    `stalled connections closed after ${shortest.toFixed(0)}–${
+      longest.toFixed(0)
+    } ms`,
+  );
+  assert(
+    shortest >= LOGIN_TIMEOUT_MS - 50,
+    `a stalled connection was closed after ${
+      shortest.toFixed(0)
+    } ms, before the ${LOGIN_TIMEOUT_MS} ms login timeout`,
+  );
+  await pollUntil(
+    () => openFds(server.pid),
+    (n) => n <= baselineFds,
+    "the server's file descriptors to return to their baseline",
+    2000,
+  );
 });
 
 // ---- 2. slow consumer --------------------------------------------------------
@@ -292,217 +279,202 @@ Deno.test("the server closes connections that never finish the TLS handshake onc
 Deno.test("a client that stops reading is dropped within the write timeout while the others keep talking with low latency and the server's memory stays bounded", async () => {
   const WRITE_TIMEOUT_MS = 2000;
   const FILL_BYTES = 4 * 1024 * 1024;
-  let server: ServerProcess | undefined;
-  const clients: ClientProcess[] = [];
-  let victim: RawConnection | undefined;
-  let sampling = false;
-  let sampler: Promise<void> | undefined;
-  try {
-    server = await ServerProcess.start({
-      args: ["--write-timeout", "2s", "--max-queue-bytes", "262144"],
-    });
-    const pid = server.pid;
-    const [alice, bob] = await Promise.all([
-      ClientProcess.ready(server, "alice"),
-      ClientProcess.ready(server, "bob"),
-    ]);
-    clients.push(alice, bob);
+  await using server = await ServerProcess.start({
+    args: ["--write-timeout", "2s", "--max-queue-bytes", "262144"],
+  });
+  const pid = server.pid;
+  await using clients = disposableList<ClientProcess>();
+  const [alice, bob] = await Promise.all([
+    ClientProcess.ready(server, "alice"),
+    ClientProcess.ready(server, "bob"),
+  ]);
+  clients.push(alice, bob);
 
-    const victimId = await rawIdentity("victim");
-    victim = await connectAs(server, victimId);
-    await joinRoom(victim, "general");
-    victim.stopReading(); // from here on, it never reads
-    // frames reach each client in order: whoever joined second was already
-    // announced to the other before the victim was
-    for (const c of [alice, bob]) {
-      await c.waitFor(
-        (e) => e.type === "join" && e.user === "victim",
-        "victim joining",
-      );
-    }
-
-    const baselineKiB = await rssKiB(pid);
-    let peakKiB = baselineKiB;
-    sampling = true;
-    sampler = (async () => {
-      while (sampling) {
-        peakKiB = Math.max(peakKiB, await rssKiB(pid));
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
-
-    const pad = "x".repeat(4096);
-    const latencies: number[] = [];
-    // bytes of msg frames the server queued for the victim, and when they passed FILL_BYTES
-    const relayed = { bytes: 0, filledAt: null as number | null };
-    let dropped = false;
-    const drop = serverLine(
-      server,
-      /dropping a connection from 127\.0\.0\.1: (send queue full|write deadline)/,
-      "the slow consumer to be dropped",
-      30_000,
-    ).finally(() => dropped = true);
-    drop.catch(() => {});
-
-    const talk = async (
-      from: ClientProcess,
-      to: ClientProcess,
-    ): Promise<void> => {
-      for (let i = 0; !dropped; i++) {
-        const text = `${from.user} ${i} ${pad}`;
-        const received = to.waitFor(
-          (e) => e.type === "message" && e.text === text,
-          `${text.slice(0, 20)}…`,
-        ).then((e) => ({ e, at: Date.now() }));
-        received.catch(() => {});
-        await from.say(text);
-        const { e, at } = await received;
-        latencies.push(at - (e.ts as number));
-        // the msg frame relayed to the victim: base64url of kind byte + text + tag, plus fields
-        relayed.bytes += Math.ceil((text.length + 17) * 4 / 3) + 400;
-        if (relayed.bytes >= FILL_BYTES && relayed.filledAt === null) {
-          relayed.filledAt = performance.now();
-        }
-        if (relayed.bytes > 4 * FILL_BYTES) {
-          throw new Error(
-            `the victim was not dropped after ${relayed.bytes} bytes were relayed to it`,
-          );
-        }
-      }
-    };
-    const bulkStart = performance.now();
-    await Promise.all([talk(alice, bob), talk(bob, alice)]);
-    const dropLine = await drop;
-    const fill = relayed.filledAt;
-    sampling = false;
-    await sampler;
-    peakKiB = Math.max(peakKiB, await rssKiB(pid));
-
-    latencies.sort((a, b) => a - b);
-    const p50 = latencies[Math.floor(latencies.length / 2)]!;
-    const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
-    const max = latencies[latencies.length - 1]!;
-    console.log(
-      `slow consumer: ${dropLine.line.replace(/^chat: /, "")}; ${
-        ms(bulkStart, dropLine.at)
-      } ms after the bulk began, ${
-        fill === null ? "before" : `${ms(fill, dropLine.at)} ms after`
-      } ~4 MiB was relayed (${
-        (relayed.bytes / 1048576).toFixed(1)
-      } MiB in all); ${latencies.length} messages, latency p50 ${p50} ms, p99 ${p99} ms, max ${max} ms; RSS ${
-        (baselineKiB / 1024).toFixed(1)
-      } → peak ${(peakKiB / 1024).toFixed(1)} MiB`,
+  const victimId = await rawIdentity("victim");
+  await using victim = await connectAs(server, victimId);
+  await joinRoom(victim, "general");
+  victim.stopReading(); // from here on, it never reads
+  // frames reach each client in order: whoever joined second was already
+  // announced to the other before the victim was
+  for (const c of [alice, bob]) {
+    await c.waitFor(
+      (e) => e.type === "join" && e.user === "victim",
+      "victim joining",
     );
-    if (fill !== null) {
-      assert(
-        dropLine.at - fill <= WRITE_TIMEOUT_MS + 1000,
-        `dropped ${
-          ms(fill, dropLine.at)
-        } ms after ~4 MiB was relayed to it (write timeout ${WRITE_TIMEOUT_MS} ms)`,
-      );
-    }
-    // Relaying must not wait on the victim: that would show as stalls near
-    // the write timeout. On a busy shared machine a rare message can lose
-    // the CPU for ~100 ms (the first of each sender also wraps a new key),
-    // so the 200 ms bound is on the 99th percentile; none may take half
-    // the write timeout.
-    assert(
-      p99 < 200,
-      `99th percentile latency between the other clients was ${p99} ms (p50 ${p50} ms, max ${max} ms)`,
-    );
-    assert(
-      max < WRITE_TIMEOUT_MS / 2,
-      `a message between the other clients took ${max} ms: the relay waited on the slow consumer?`,
-    );
-    assert(
-      peakKiB - baselineKiB < 64 * 1024,
-      `server RSS grew by ${((peakKiB - baselineKiB) / 1024).toFixed(1)} MiB`,
-    );
-
-    // the others see it go, and its socket ends once it reads again
-    for (const c of [alice, bob]) {
-      await c.waitFor(
-        (e) =>
-          e.type === "presence" && e.user === "victim" && e.online === false,
-        "victim going offline",
-      );
-    }
-    victim.startReading();
-    await victim.waitForEnd(10_000);
-    // and the room still works
-    const after = "after the drop";
-    await alice.say(after);
-    await bob.waitFor((e) => e.text === after, after);
-  } finally {
-    sampling = false;
-    await sampler?.catch(() => {});
-    await victim?.close();
-    await cleanup(server, clients);
   }
+
+  const baselineKiB = await rssKiB(pid);
+  let peakKiB = baselineKiB;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peakKiB = Math.max(peakKiB, await rssKiB(pid));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  // the sampler's timer must not outlive a failed test
+  await using stopSampler = new AsyncDisposableStack();
+  stopSampler.defer(async () => {
+    sampling = false;
+    await sampler.catch(() => {});
+  });
+
+  const pad = "x".repeat(4096);
+  const latencies: number[] = [];
+  // bytes of msg frames the server queued for the victim, and when they passed FILL_BYTES
+  const relayed = { bytes: 0, filledAt: null as number | null };
+  let dropped = false;
+  const drop = serverLine(
+    server,
+    /dropping a connection from 127\.0\.0\.1: (send queue full|write deadline)/,
+    "the slow consumer to be dropped",
+    30_000,
+  ).finally(() => dropped = true);
+  drop.catch(() => {});
+
+  const talk = async (
+    from: ClientProcess,
+    to: ClientProcess,
+  ): Promise<void> => {
+    for (let i = 0; !dropped; i++) {
+      const text = `${from.user} ${i} ${pad}`;
+      const received = to.waitFor(
+        (e) => e.type === "message" && e.text === text,
+        `${text.slice(0, 20)}…`,
+      ).then((e) => ({ e, at: Date.now() }));
+      received.catch(() => {});
+      await from.say(text);
+      const { e, at } = await received;
+      latencies.push(at - (e.ts as number));
+      // the msg frame relayed to the victim: base64url of kind byte + text + tag, plus fields
+      relayed.bytes += Math.ceil((text.length + 17) * 4 / 3) + 400;
+      if (relayed.bytes >= FILL_BYTES && relayed.filledAt === null) {
+        relayed.filledAt = performance.now();
+      }
+      if (relayed.bytes > 4 * FILL_BYTES) {
+        throw new Error(
+          `the victim was not dropped after ${relayed.bytes} bytes were relayed to it`,
+        );
+      }
+    }
+  };
+  const bulkStart = performance.now();
+  await Promise.all([talk(alice, bob), talk(bob, alice)]);
+  const dropLine = await drop;
+  const fill = relayed.filledAt;
+  sampling = false;
+  await sampler;
+  peakKiB = Math.max(peakKiB, await rssKiB(pid));
+
+  latencies.sort((a, b) => a - b);
+  const p50 = latencies[Math.floor(latencies.length / 2)]!;
+  const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
+  const max = latencies[latencies.length - 1]!;
+  console.log(
+    `slow consumer: ${dropLine.line.replace(/^chat: /, "")}; ${
+      ms(bulkStart, dropLine.at)
+    } ms after the bulk began, ${
+      fill === null ? "before" : `${ms(fill, dropLine.at)} ms after`
+    } ~4 MiB was relayed (${
+      (relayed.bytes / 1048576).toFixed(1)
+    } MiB in all); ${latencies.length} messages, latency p50 ${p50} ms, p99 ${p99} ms, max ${max} ms; RSS ${
+      (baselineKiB / 1024).toFixed(1)
+    } → peak ${(peakKiB / 1024).toFixed(1)} MiB`,
+  );
+  if (fill !== null) {
+    assert(
+      dropLine.at - fill <= WRITE_TIMEOUT_MS + 1000,
+      `dropped ${
+        ms(fill, dropLine.at)
+      } ms after ~4 MiB was relayed to it (write timeout ${WRITE_TIMEOUT_MS} ms)`,
+    );
+  }
+  // Relaying must not wait on the victim: that would show as stalls near
+  // the write timeout. On a busy shared machine a rare message can lose
+  // the CPU for ~100 ms (the first of each sender also wraps a new key),
+  // so the 200 ms bound is on the 99th percentile; none may take half
+  // the write timeout.
+  assert(
+    p99 < 200,
+    `99th percentile latency between the other clients was ${p99} ms (p50 ${p50} ms, max ${max} ms)`,
+  );
+  assert(
+    max < WRITE_TIMEOUT_MS / 2,
+    `a message between the other clients took ${max} ms: the relay waited on the slow consumer?`,
+  );
+  assert(
+    peakKiB - baselineKiB < 64 * 1024,
+    `server RSS grew by ${((peakKiB - baselineKiB) / 1024).toFixed(1)} MiB`,
+  );
+
+  // the others see it go, and its socket ends once it reads again
+  for (const c of [alice, bob]) {
+    await c.waitFor(
+      (e) => e.type === "presence" && e.user === "victim" && e.online === false,
+      "victim going offline",
+    );
+  }
+  victim.startReading();
+  await victim.waitForEnd(10_000);
+  // and the room still works
+  const after = "after the drop";
+  await alice.say(after);
+  await bob.waitFor((e) => e.text === after, after);
 });
 
 // ---- 3. frozen client --------------------------------------------------------
 
 Deno.test("a logged-in client that never answers pings is dropped after the idle timeout and others see it go offline, while an idle real client stays connected", async () => {
   const IDLE_TIMEOUT_MS = 3000;
-  let server: ServerProcess | undefined;
-  const clients: ClientProcess[] = [];
-  let frozen: RawConnection | undefined;
-  try {
-    server = await ServerProcess.start({
-      args: ["--idle-ping", "1s", "--idle-timeout", "3s"],
-    });
-    const alice = await ClientProcess.ready(server, "alice");
-    clients.push(alice);
-    frozen = await connectAs(server, await rawIdentity("frozen"));
-    const lastSent = performance.now(); // nothing is sent after the join
-    await joinRoom(frozen, "general");
-    await alice.waitFor(
-      (e) => e.type === "join" && e.user === "frozen",
-      "frozen joining",
-    );
-    // it reads (so it sees the ping) but never answers
-    const ping = await frozen.waitFor((f) => f.t === "ping", "a ping", 5000);
-    assert(typeof ping.n === "number", "ping carries n");
-    const offline = await alice.waitFor(
-      (e) => e.type === "presence" && e.user === "frozen" && e.online === false,
-      "frozen going offline",
-      IDLE_TIMEOUT_MS + 2000 + 1000,
-    );
-    const elapsed = performance.now() - lastSent;
-    console.log(`frozen client seen offline after ${elapsed.toFixed(0)} ms`);
-    assertEquals(offline.room, "general");
-    assert(
-      elapsed <= IDLE_TIMEOUT_MS + 2000,
-      `offline only after ${elapsed.toFixed(0)} ms`,
-    );
-    assert(
-      elapsed >= IDLE_TIMEOUT_MS,
-      `dropped after ${elapsed.toFixed(0)} ms, before the idle timeout`,
-    );
-    await serverLine(
-      server,
-      /dropping a connection from 127\.0\.0\.1: silent for \d+ s/,
-      "the drop to be logged",
-    );
-    await frozen.waitForEnd(5000);
-    // alice was idle as long, but answered her pings: still connected
-    await alice.say("still here");
-    assertEquals(
-      alice.events.items.filter((e) =>
-        e.type === "system" && /disconnected/.test(String(e.message))
-      ).length,
-      0,
-    );
-    assertEquals(
-      server.log.split("\n").filter((l) => /dropping a connection/.test(l))
-        .length,
-      1,
-    );
-  } finally {
-    await frozen?.close();
-    await cleanup(server, clients);
-  }
+  await using server = await ServerProcess.start({
+    args: ["--idle-ping", "1s", "--idle-timeout", "3s"],
+  });
+  await using alice = await ClientProcess.ready(server, "alice");
+  await using frozen = await connectAs(server, await rawIdentity("frozen"));
+  const lastSent = performance.now(); // nothing is sent after the join
+  await joinRoom(frozen, "general");
+  await alice.waitFor(
+    (e) => e.type === "join" && e.user === "frozen",
+    "frozen joining",
+  );
+  // it reads (so it sees the ping) but never answers
+  const ping = await frozen.waitFor((f) => f.t === "ping", "a ping", 5000);
+  assert(typeof ping.n === "number", "ping carries n");
+  const offline = await alice.waitFor(
+    (e) => e.type === "presence" && e.user === "frozen" && e.online === false,
+    "frozen going offline",
+    IDLE_TIMEOUT_MS + 2000 + 1000,
+  );
+  const elapsed = performance.now() - lastSent;
+  console.log(`frozen client seen offline after ${elapsed.toFixed(0)} ms`);
+  assertEquals(offline.room, "general");
+  assert(
+    elapsed <= IDLE_TIMEOUT_MS + 2000,
+    `offline only after ${elapsed.toFixed(0)} ms`,
+  );
+  assert(
+    elapsed >= IDLE_TIMEOUT_MS,
+    `dropped after ${elapsed.toFixed(0)} ms, before the idle timeout`,
+  );
+  await serverLine(
+    server,
+    /dropping a connection from 127\.0\.0\.1: silent for \d+ s/,
+    "the drop to be logged",
+  );
+  await frozen.waitForEnd(5000);
+  // alice was idle as long, but answered her pings: still connected
+  await alice.say("still here");
+  assertEquals(
+    alice.events.items.filter((e) =>
+      e.type === "system" && /disconnected/.test(String(e.message))
+    ).length,
+    0,
+  );
+  assertEquals(
+    server.log.split("\n").filter((l) => /dropping a connection/.test(l))
+      .length,
+    1,
+  );
 });
 
 // ---- 4. flood ----------------------------------------------------------------
@@ -590,47 +562,41 @@ async function assertConnectionCap(
   cap: number,
   code: string,
 ): Promise<void> {
-  let server: ServerProcess | undefined;
-  const conns: RawConnection[] = [];
-  try {
-    server = await ServerProcess.start({ limits: [], args });
-    const pid = server.pid;
-    const baseline = await settledFds(pid);
-    for (let i = 0; i < cap; i++) {
-      const conn = await RawConnection.open(server);
-      conns.push(conn);
-      await readHello(conn); // admitted
-    }
-    const during = await openFds(pid);
-    assert(
-      during >= baseline + cap,
-      `${cap} open connections but fds went ${baseline} → ${during}`,
-    );
-    const over = await RawConnection.open(server); // the handshake completes
-    conns.push(over);
-    const error = await over.waitForError(code);
-    assert(error.message.length > 0, "the refusal explains itself");
-    await over.waitForEnd();
-    assertEquals(over.frames.map((f) => f.t), ["error"]);
-
-    for (const conn of conns.splice(0)) await conn.close();
-    const after = await pollUntil(
-      () => openFds(pid),
-      (n) => n <= baseline,
-      `the server's open files to return to ${baseline}`,
-      5000,
-    );
-    console.log(
-      `${code}: fds ${baseline} before, ${during} with ${cap} open, ${after} after`,
-    );
-    // the slots are free again
-    const again = await RawConnection.open(server);
-    conns.push(again);
-    await readHello(again);
-  } finally {
-    for (const conn of conns) await conn.close();
-    await cleanup(server, []);
+  await using server = await ServerProcess.start({ limits: [], args });
+  await using conns = disposableList<RawConnection>();
+  const pid = server.pid;
+  const baseline = await settledFds(pid);
+  for (let i = 0; i < cap; i++) {
+    const conn = await RawConnection.open(server);
+    conns.push(conn);
+    await readHello(conn); // admitted
   }
+  const during = await openFds(pid);
+  assert(
+    during >= baseline + cap,
+    `${cap} open connections but fds went ${baseline} → ${during}`,
+  );
+  const over = await RawConnection.open(server); // the handshake completes
+  conns.push(over);
+  const error = await over.waitForError(code);
+  assert(error.message.length > 0, "the refusal explains itself");
+  await over.waitForEnd();
+  assertEquals(over.frames.map((f) => f.t), ["error"]);
+
+  for (const conn of conns.splice(0)) await conn.close();
+  const after = await pollUntil(
+    () => openFds(pid),
+    (n) => n <= baseline,
+    `the server's open files to return to ${baseline}`,
+    5000,
+  );
+  console.log(
+    `${code}: fds ${baseline} before, ${during} with ${cap} open, ${after} after`,
+  );
+  // the slots are free again
+  const again = await RawConnection.open(server);
+  conns.push(again);
+  await readHello(again);
 }
 
 Deno.test("a connection over the per-address cap completes TLS, gets too_many_connections and is closed, and closing the others frees every file descriptor", async () => {
@@ -652,45 +618,39 @@ Deno.test("a connection over the global cap completes TLS, gets server_full and 
 // ---- 6. failed logins --------------------------------------------------------
 
 Deno.test("after the allowed number of failed logins from an address even a valid login is refused with too_many_failures", async () => {
-  let server: ServerProcess | undefined;
-  const conns: RawConnection[] = [];
-  try {
-    server = await ServerProcess.start({
-      args: ["--max-failed-logins", "3"],
-    });
-    const alice = await rawIdentity("alice");
-    const attempt = async (forge: boolean): Promise<RawConnection> => {
-      const conn = await RawConnection.open(server!);
-      conns.push(conn);
-      const hello = await readHello(conn);
-      await conn.send(await loginFrame(alice, hello, { forge }));
-      return conn;
-    };
-    const fail = async () => {
-      const conn = await attempt(true);
-      await conn.waitForError("auth_failed");
-      await conn.waitForEnd();
-    };
-    await fail();
-    await fail();
-    // two failures: a good login still works
-    const good = await attempt(false);
-    await good.waitFor((f) => f.t === "welcome", "welcome");
-    await good.close();
-    await fail(); // the third
-    const blocked = await attempt(false);
-    await blocked.waitForError("too_many_failures");
-    await blocked.waitForEnd();
-    assert(!blocked.frames.some((f) => f.t === "welcome"), "welcomed anyway");
-    await serverLine(
-      server,
-      /login refused for alice: too many failures from 127\.0\.0\.1/,
-      "the refusal to be logged",
-    );
-  } finally {
-    for (const conn of conns) await conn.close();
-    await cleanup(server, []);
-  }
+  await using server = await ServerProcess.start({
+    args: ["--max-failed-logins", "3"],
+  });
+  await using conns = disposableList<RawConnection>();
+  const alice = await rawIdentity("alice");
+  const attempt = async (forge: boolean): Promise<RawConnection> => {
+    const conn = await RawConnection.open(server);
+    conns.push(conn);
+    const hello = await readHello(conn);
+    await conn.send(await loginFrame(alice, hello, { forge }));
+    return conn;
+  };
+  const fail = async () => {
+    const conn = await attempt(true);
+    await conn.waitForError("auth_failed");
+    await conn.waitForEnd();
+  };
+  await fail();
+  await fail();
+  // two failures: a good login still works
+  const good = await attempt(false);
+  await good.waitFor((f) => f.t === "welcome", "welcome");
+  await good.close();
+  await fail(); // the third
+  const blocked = await attempt(false);
+  await blocked.waitForError("too_many_failures");
+  await blocked.waitForEnd();
+  assert(!blocked.frames.some((f) => f.t === "welcome"), "welcomed anyway");
+  await serverLine(
+    server,
+    /login refused for alice: too many failures from 127\.0\.0\.1/,
+    "the refusal to be logged",
+  );
 });
 
 // ---- 7. bad input ------------------------------------------------------------
@@ -702,168 +662,159 @@ interface StepConnections {
 }
 
 Deno.test("the server answers hostile input with the documented errors and keeps serving", async (t) => {
-  let server: ServerProcess | undefined;
+  await using server = await ServerProcess.start({
+    args: ["--max-failed-logins", "100"],
+  });
   const step = (name: string, fn: (c: StepConnections) => Promise<void>) =>
     t.step(name, async () => {
-      const conns: RawConnection[] = [];
-      try {
-        await fn({
-          open: async () => {
-            const conn = await RawConnection.open(server!);
-            conns.push(conn);
-            return conn;
-          },
-          loggedIn: async (user) => {
-            const conn = await connectAs(server!, await rawIdentity(user));
-            conns.push(conn);
-            return conn;
-          },
-        });
-      } finally {
-        for (const conn of conns) await conn.close();
-      }
-    });
-  try {
-    server = await ServerProcess.start({
-      args: ["--max-failed-logins", "100"],
+      await using conns = disposableList<RawConnection>();
+      await fn({
+        open: async () => {
+          const conn = await RawConnection.open(server);
+          conns.push(conn);
+          return conn;
+        },
+        loggedIn: async (user) => {
+          const conn = await connectAs(server, await rawIdentity(user));
+          conns.push(conn);
+          return conn;
+        },
+      });
     });
 
-    await step(
-      "a length header over the frame limit gets too_large and the connection is closed",
-      async ({ open }) => {
-        const conn = await open();
-        await readHello(conn);
-        const header = new Uint8Array(4);
-        new DataView(header.buffer).setUint32(0, 64 * 1024 + 1);
-        await conn.sendBytes(header); // no body: refused from the header alone
-        await conn.waitForError("too_large");
-        await conn.waitForEnd();
-        await assertServes(server!, "probe1");
-      },
-    );
+  await step(
+    "a length header over the frame limit gets too_large and the connection is closed",
+    async ({ open }) => {
+      const conn = await open();
+      await readHello(conn);
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, 64 * 1024 + 1);
+      await conn.sendBytes(header); // no body: refused from the header alone
+      await conn.waitForError("too_large");
+      await conn.waitForEnd();
+      await assertServes(server, "probe1");
+    },
+  );
 
-    await step(
-      "malformed JSON gets bad_frame and the connection is closed",
-      async ({ loggedIn }) => {
-        const conn = await loggedIn("mallory1");
-        await conn.sendBytes(
-          encodeFrameBody(new TextEncoder().encode('{"t":"ping",')),
-        );
-        await conn.waitForError("bad_frame");
-        await conn.waitForEnd();
-        await assertServes(server!, "probe2");
-      },
-    );
+  await step(
+    "malformed JSON gets bad_frame and the connection is closed",
+    async ({ loggedIn }) => {
+      const conn = await loggedIn("mallory1");
+      await conn.sendBytes(
+        encodeFrameBody(new TextEncoder().encode('{"t":"ping",')),
+      );
+      await conn.waitForError("bad_frame");
+      await conn.waitForEnd();
+      await assertServes(server, "probe2");
+    },
+  );
 
-    await step(
-      "an unknown frame type after login gets unknown_type and the connection stays open",
-      async ({ loggedIn }) => {
-        const conn = await loggedIn("mallory2");
-        await conn.send({ t: "frobnicate", x: 1 });
-        await conn.waitForError("unknown_type");
-        await conn.roundTrip(7);
-        assertEquals(conn.end, null);
-        await assertServes(server!, "probe3");
-      },
-    );
+  await step(
+    "an unknown frame type after login gets unknown_type and the connection stays open",
+    async ({ loggedIn }) => {
+      const conn = await loggedIn("mallory2");
+      await conn.send({ t: "frobnicate", x: 1 });
+      await conn.waitForError("unknown_type");
+      await conn.roundTrip(7);
+      assertEquals(conn.end, null);
+      await assertServes(server, "probe3");
+    },
+  );
 
-    await step(
-      "a frame that is not UTF-8 gets bad_frame and the connection is closed",
-      async ({ open }) => {
-        const conn = await open();
-        await readHello(conn);
-        await conn.sendBytes(
-          encodeFrameBody(new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0xff, 0xfe])),
-        );
-        await conn.waitForError("bad_frame");
-        await conn.waitForEnd();
-        await assertServes(server!, "probe4");
-      },
-    );
+  await step(
+    "a frame that is not UTF-8 gets bad_frame and the connection is closed",
+    async ({ open }) => {
+      const conn = await open();
+      await readHello(conn);
+      await conn.sendBytes(
+        encodeFrameBody(new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0xff, 0xfe])),
+      );
+      await conn.waitForError("bad_frame");
+      await conn.waitForEnd();
+      await assertServes(server, "probe4");
+    },
+  );
 
-    await step(
-      "a login with a forged signature gets auth_failed and the connection is closed",
-      async ({ open }) => {
-        const id = await rawIdentity("forger");
-        const conn = await open();
-        await conn.send(
-          await loginFrame(id, await readHello(conn), { forge: true }),
-        );
-        await conn.waitForError("auth_failed");
-        await conn.waitForEnd();
-        await assertServes(server!, "probe5");
-      },
-    );
+  await step(
+    "a login with a forged signature gets auth_failed and the connection is closed",
+    async ({ open }) => {
+      const id = await rawIdentity("forger");
+      const conn = await open();
+      await conn.send(
+        await loginFrame(id, await readHello(conn), { forge: true }),
+      );
+      await conn.waitForError("auth_failed");
+      await conn.waitForEnd();
+      await assertServes(server, "probe5");
+    },
+  );
 
-    await step(
-      "a replayed login is refused: a second login on the same connection, and the same login on a new connection",
-      async ({ open }) => {
-        const id = await rawIdentity("replayer");
-        const first = await open();
-        const login = await loginFrame(id, await readHello(first));
-        await first.send(login);
-        await first.waitFor((f) => f.t === "welcome", "welcome");
-        await first.send(login);
-        const again = await first.waitForError("bad_frame");
-        assert(/already logged in/.test(again.message), again.message);
-        await first.roundTrip(8); // documented: stays open
-        const second = await open();
-        await readHello(second);
-        await second.send(login); // signed over the first connection's nonce
-        await second.waitForError("auth_failed");
-        await second.waitForEnd();
-        assert(!second.frames.some((f) => f.t === "welcome"), "welcomed");
-        await assertServes(server!, "probe6");
-      },
-    );
+  await step(
+    "a replayed login is refused: a second login on the same connection, and the same login on a new connection",
+    async ({ open }) => {
+      const id = await rawIdentity("replayer");
+      const first = await open();
+      const login = await loginFrame(id, await readHello(first));
+      await first.send(login);
+      await first.waitFor((f) => f.t === "welcome", "welcome");
+      await first.send(login);
+      const again = await first.waitForError("bad_frame");
+      assert(/already logged in/.test(again.message), again.message);
+      await first.roundTrip(8); // documented: stays open
+      const second = await open();
+      await readHello(second);
+      await second.send(login); // signed over the first connection's nonce
+      await second.waitForError("auth_failed");
+      await second.waitForEnd();
+      assert(!second.frames.some((f) => f.t === "welcome"), "welcomed");
+      await assertServes(server, "probe6");
+    },
+  );
 
-    await step(
-      "a replayed message is acknowledged with its first seq and relayed once, and a reused counter under a new id is refused as replay",
-      async ({ loggedIn }) => {
-        const rita = await loggedIn("rita");
-        await joinRoom(rita, "general");
-        const samId = await rawIdentity("sam");
-        const sam = await loggedIn("sam");
-        const joined = await joinRoom(sam, "general");
-        await sendKeys(sam, samId, "general", 1, joined.roster as number);
-        const first = messageFrame("general", 1, 0, { ctBytes: 100 });
-        const bytes = encodeFrame(first);
-        const acksOf = (id: unknown) =>
-          sam.frames.filter((f) => f.t === "ack" && f.id === id);
-        await sam.sendBytes(bytes);
-        const ack = await sam.waitFor(
-          (f) => f.t === "ack" && f.id === first.id,
-          "the ack",
-        );
-        await sam.sendBytes(bytes); // the same bytes again
-        await sam.waitFor(
-          () => acksOf(first.id).length >= 2,
-          "the second ack",
-        );
-        assertEquals(acksOf(first.id).map((f) => f.seq), [ack.seq, ack.seq]);
+  await step(
+    "a replayed message is acknowledged with its first seq and relayed once, and a reused counter under a new id is refused as replay",
+    async ({ loggedIn }) => {
+      const rita = await loggedIn("rita");
+      await joinRoom(rita, "general");
+      const samId = await rawIdentity("sam");
+      const sam = await loggedIn("sam");
+      const joined = await joinRoom(sam, "general");
+      await sendKeys(sam, samId, "general", 1, joined.roster as number);
+      const first = messageFrame("general", 1, 0, { ctBytes: 100 });
+      const bytes = encodeFrame(first);
+      const acksOf = (id: unknown) =>
+        sam.frames.filter((f) => f.t === "ack" && f.id === id);
+      await sam.sendBytes(bytes);
+      const ack = await sam.waitFor(
+        (f) => f.t === "ack" && f.id === first.id,
+        "the ack",
+      );
+      await sam.sendBytes(bytes); // the same bytes again
+      await sam.waitFor(
+        () => acksOf(first.id).length >= 2,
+        "the second ack",
+      );
+      assertEquals(acksOf(first.id).map((f) => f.seq), [ack.seq, ack.seq]);
 
-        const reused = messageFrame("general", 1, 0, { ctBytes: 100 });
-        await sam.send(reused);
-        const replay = await sam.waitForError("replay");
-        assertEquals(replay.id, reused.id);
+      const reused = messageFrame("general", 1, 0, { ctBytes: 100 });
+      await sam.send(reused);
+      const replay = await sam.waitForError("replay");
+      assertEquals(replay.id, reused.id);
 
-        const next = messageFrame("general", 1, 1, { ctBytes: 100 });
-        await sam.send(next);
-        const nextAck = await sam.waitFor(
-          (f) => f.t === "ack" && f.id === next.id,
-          "the next ack",
-        );
-        assertEquals(nextAck.seq, (ack.seq as number) + 1);
-        await rita.waitFor((f) => f.t === "msg" && f.id === next.id, "next");
-        const relayed = (id: unknown) =>
-          rita.frames.filter((f) => f.t === "msg" && f.id === id).length;
-        assertEquals(relayed(first.id), 1, "the first message, relayed");
-        assertEquals(relayed(reused.id), 0, "the replay, relayed");
-        assertEquals(sam.end, null);
-        await assertServes(server!, "probe7");
-      },
-    );
-  } finally {
-    await cleanup(server, []);
-  }
+      const next = messageFrame("general", 1, 1, { ctBytes: 100 });
+      await sam.send(next);
+      const nextAck = await sam.waitFor(
+        (f) => f.t === "ack" && f.id === next.id,
+        "the next ack",
+      );
+      assertEquals(nextAck.seq, (ack.seq as number) + 1);
+      await rita.waitFor((f) => f.t === "msg" && f.id === next.id, "next");
+      const relayed = (id: unknown) =>
+        rita.frames.filter((f) => f.t === "msg" && f.id === id).length;
+      assertEquals(relayed(first.id), 1, "the first message, relayed");
+      assertEquals(relayed(reused.id), 0, "the replay, relayed");
+      assertEquals(sam.end, null);
+      await assertServes(server, "probe7");
+    },
+  );
 });
