@@ -594,3 +594,40 @@ Deno.test("close checkpoints the WAL and leaves an intact database", async () =>
     });
   });
 });
+
+Deno.test("every read of a closed store raises StoreError(unavailable), none a raw database error", async () => {
+  await withTempDir(async (dir) => {
+    const store = new SqliteHistoryStore(`${dir}/chat.db`);
+    await store.createUser(user("alice"));
+    await store.addMember("#r", "alice");
+    await store.close();
+    const reads: [string, () => Promise<unknown>][] = [
+      ["getUser", () => store.getUser("alice")],
+      ["getUserBySkeleton", () => store.getUserBySkeleton("alice")],
+      ["listRooms", () => store.listRooms()],
+      ["latestEpoch", () => store.latestEpoch("#r", "alice")],
+      ["getWrap", () => store.getWrap("#r", "alice", 1, "alice")],
+      ["findMessageSeq", () => store.findMessageSeq("#r", "alice", "m1")],
+      ["history", () => store.history("#r", "alice", 100, 10)],
+      ["historyAfter", () => store.historyAfter("#r", "alice", 0, 10)],
+      ["lastSeq", () => store.lastSeq("#r")],
+      ["firstSeq", () => store.firstSeq("#r")],
+      ["getSanction", () => store.getSanction("f".repeat(64), "ban")],
+      ["isAllowed", () => store.isAllowed("f".repeat(64))],
+      ["getSetting", () => store.getSetting("motd")],
+    ];
+    for (const [name, read] of reads) {
+      let promise: Promise<unknown>;
+      try {
+        promise = read();
+      } catch (error) {
+        throw new Error(`${name} threw synchronously: ${error}`);
+      }
+      const error = await assertStoreError(() => promise, "unavailable");
+      assert(
+        error.message.includes("failed"),
+        `${name}: the message says what failed: ${error.message}`,
+      );
+    }
+  });
+});
