@@ -5,6 +5,7 @@
  * @module
  */
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "./bytes.ts";
+import { CliError } from "./errors.ts";
 import { certificateDer, certificatePem } from "./pem.ts";
 
 function caDer(pem: string): Uint8Array {
@@ -43,7 +44,8 @@ export async function inviteSecretHash(secret: string): Promise<string> {
  * @example
  * ```ts
  * import { decodeInvite, encodeInvite, newInviteSecret } from "./invite_code.ts";
- * const pem = "-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n";
+ * // a stand-in for a real CA certificate: at least 16 bytes of DER
+ * const pem = "-----BEGIN CERTIFICATE-----\nMIIBAAECAwQFBgcICQoLDA0ODw==\n-----END CERTIFICATE-----\n";
  * const code = encodeInvite({ server: "chat.example.org:7443", caPem: pem, secret: newInviteSecret() });
  * console.assert(decodeInvite(code).server === "chat.example.org:7443");
  * ```
@@ -58,10 +60,13 @@ export function encodeInvite(invite: Invite): string {
   return PREFIX + toBase64Url(utf8(json));
 }
 
-/** Decode an invite code; throws an Error saying what is wrong with it. */
+/**
+ * Decode an invite code; throws a {@linkcode CliError} saying what is wrong
+ * with it, with a hint to copy the whole code.
+ */
 export function decodeInvite(code: string): Invite {
   const bad = (why: string) =>
-    Object.assign(new Error(`this invite code is not valid (${why})`), {
+    new CliError(`this invite code is not valid (${why})`, {
       hint:
         "copy the whole code from the `chat join --invite …` line you were sent",
     });

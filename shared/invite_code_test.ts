@@ -5,6 +5,7 @@ import {
   newInviteSecret,
 } from "./invite_code.ts";
 import { assert, assertEquals, assertThrows } from "./_test_assert.ts";
+import { CliError } from "./errors.ts";
 
 const PEM = "-----BEGIN CERTIFICATE-----\n" +
   btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(300))))
@@ -26,19 +27,28 @@ Deno.test("an invite code round-trips the server, the CA certificate and the sec
   assertEquals(decodeInvite(`  ${code}\n`), invite);
 });
 
-Deno.test("a damaged or foreign invite code is refused with a reason", () => {
+Deno.test("a damaged or foreign invite code is refused with a reason and a hint to copy the whole code", () => {
   const code = encodeInvite({
     server: "h:1",
     caPem: PEM,
     secret: newInviteSecret(),
   });
-  assertThrows(
+  const foreign = assertThrows(
     () => decodeInvite("hello"),
-    Error,
+    CliError,
     "does not start with chat1:",
   );
-  assertThrows(() => decodeInvite(code.slice(0, -10)), Error, "not valid");
-  assertThrows(() => decodeInvite("chat1:" + btoa("{}")), Error, "not valid");
+  assertEquals(foreign.usage, false);
+  assertEquals(
+    foreign.hint,
+    "copy the whole code from the `chat join --invite …` line you were sent",
+  );
+  assertThrows(() => decodeInvite(code.slice(0, -10)), CliError, "not valid");
+  assertThrows(
+    () => decodeInvite("chat1:" + btoa("{}")),
+    CliError,
+    "not valid",
+  );
 });
 
 Deno.test("invite secrets are 32 random bytes and the server keeps only their SHA-256", async () => {
