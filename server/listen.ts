@@ -4,17 +4,14 @@
  * hint, instead of a raw error printed twice.
  * @module
  */
+import { CliError } from "../shared/errors.ts";
 import { TlsListener, type TlsListenOptions } from "./tls_listener.ts";
 
-/** An Error with a hint line for the operator. */
-function hinted(message: string, hint: string, cause: unknown): Error {
-  return Object.assign(new Error(message, { cause }), { hint });
-}
-
 /**
- * Bind the TLS listener. A failure to bind is thrown once, with a hint for
- * the usual causes; the listener's own error log is quiet until it is bound
- * (it would print the same failure a second time).
+ * Bind the TLS listener. A failure to bind is thrown once, as a
+ * {@linkcode CliError} with a hint for the usual causes; the listener's own
+ * error log is quiet until it is bound (it would print the same failure a
+ * second time).
  */
 export async function listenOrExplain(
   options: TlsListenOptions,
@@ -31,23 +28,30 @@ export async function listenOrExplain(
     const where = `${options.hostname}:${options.port}`;
     switch ((cause as { code?: string }).code) {
       case "EADDRINUSE":
-        throw hinted(
+        throw new CliError(
           `cannot listen on ${where}: the address is already in use`,
-          "use --port N, or stop the other server",
-          cause,
+          {
+            hint: "use --port N, or stop the other server",
+            cause,
+          },
         );
       case "EACCES":
-        throw hinted(
+        throw new CliError(
           `cannot listen on ${where}: permission denied`,
-          "ports below 1024 need privileges: use --port N above 1023",
-          cause,
+          {
+            hint: "ports below 1024 need privileges: use --port N above 1023",
+            cause,
+          },
         );
       case "EADDRNOTAVAIL":
       case "EINVAL":
-        throw hinted(
+        throw new CliError(
           `cannot listen on ${where}: ${(cause as Error).message}`,
-          "is --host an address of this machine? use 127.0.0.1, or 0.0.0.0 for every address",
-          cause,
+          {
+            hint:
+              "is --host an address of this machine? use 127.0.0.1, or 0.0.0.0 for every address",
+            cause,
+          },
         );
     }
     throw cause;

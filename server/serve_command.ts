@@ -6,6 +6,7 @@
 import { chatCommand, currentInvocation, shellWord } from "./join_line.ts";
 import { TurnBatchedLog } from "./log_writer.ts";
 import { parseDuration } from "../shared/duration.ts";
+import { CliError } from "../shared/errors.ts";
 import {
   DEFAULT_SERVER_CONFIG,
   type ServerConfig,
@@ -48,9 +49,9 @@ const MAX_FRAME_BYTES_FLAG = 1024 * 1024;
 /** The largest --max-keys-frame-bytes: a room's 2,000 wraps never need more. */
 const MAX_KEYS_FRAME_BYTES_FLAG = 4 * 1024 * 1024;
 
-/** A flag with a bad value: exit code 2. */
-function usage(message: string): Error {
-  return Object.assign(new Error(message), { usage: true });
+/** A flag with a bad value: a usage error (exit code 2). */
+function usage(message: string): CliError {
+  return new CliError(message, { usage: true });
 }
 
 function count(
@@ -105,7 +106,10 @@ function port(values: Values): number {
   return n;
 }
 
-/** Build the server configuration from parsed flags; throws usage errors. */
+/**
+ * Build the server configuration from parsed flags; a bad flag throws a
+ * {@linkcode CliError} marked as a usage error.
+ */
 export function configFromFlags(values: Values): ServerConfig {
   const d = DEFAULT_SERVER_CONFIG;
   if ((values.cert === undefined) !== (values.key === undefined)) {
