@@ -4,17 +4,17 @@
  * @module
  */
 import { join } from "node:path";
+import { CliError } from "../shared/errors.ts";
 
-/** The client's config directory. Throws with a hint when neither variable is set. */
+/** The client's config directory. Throws a {@linkcode CliError} with a hint when neither variable is set. */
 export function configDir(): string {
   const xdg = Deno.env.get("XDG_CONFIG_HOME");
   if (xdg) return join(xdg, "chat");
   const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
   if (home) return join(home, ".config", "chat");
-  throw Object.assign(
-    new Error("cannot find a config directory: HOME is not set"),
-    { hint: "set XDG_CONFIG_HOME or HOME" },
-  );
+  throw new CliError("cannot find a config directory: HOME is not set", {
+    hint: "set XDG_CONFIG_HOME or HOME",
+  });
 }
 
 /** Create `dir` (and parents) with mode 0700 if missing. */
@@ -22,18 +22,16 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
 }
 
-/** Throw a helpful error if the file at `path` can be read by group or others. */
+/** Throw a {@linkcode CliError} saying to chmod it if the file at `path` can be read by group or others. */
 export async function assertOwnerOnly(path: string): Promise<void> {
   if (Deno.build.os === "windows") return;
   const info = await Deno.stat(path);
   const mode = (info.mode ?? 0) & 0o777;
   if (mode & 0o077) {
-    throw Object.assign(
-      new Error(
-        `${path} can be read by other users (mode ${
-          mode.toString(8)
-        }); refusing to use it`,
-      ),
+    throw new CliError(
+      `${path} can be read by other users (mode ${
+        mode.toString(8)
+      }); refusing to use it`,
       { hint: `run: chmod 600 ${path}` },
     );
   }

@@ -23,6 +23,7 @@ import {
   importIdentity,
   type StoredIdentity,
 } from "../shared/crypto/identity.ts";
+import { CliError } from "../shared/errors.ts";
 import { userKey, usernameProblem } from "../shared/names.ts";
 import {
   assertOwnerOnly,
@@ -50,7 +51,7 @@ export function pendingKeyFilePath(configDir: string, user: string): string {
 function checkUser(user: string): void {
   const problem = usernameProblem(user);
   if (problem) {
-    throw Object.assign(new Error(`invalid --user "${user}": ${problem}`), {
+    throw new CliError(`invalid --user "${user}": ${problem}`, {
       hint: "pick a name like alice or bob_2",
     });
   }
@@ -70,7 +71,7 @@ async function readIdentityFile(path: string): Promise<Identity | null> {
   try {
     stored = JSON.parse(text);
   } catch {
-    throw new Error(
+    throw new CliError(
       `key file ${path} is not valid JSON; restore it from a backup`,
     );
   }
@@ -217,7 +218,9 @@ export class FirstLoginKeys {
       }
     }
     if (this.#state === "new") {
-      throw new Error(`cannot write ${this.#pendingPath}: it keeps changing`);
+      throw new CliError(
+        `cannot write ${this.#pendingPath}: it keeps changing`,
+      );
     }
     return this.#identity;
   }

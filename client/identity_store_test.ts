@@ -1,7 +1,8 @@
 /** Keys on disk: nothing is kept before a server accepted it, and a pending file is reused. */
 import { join } from "node:path";
-import { assert, assertEquals } from "../shared/_test_assert.ts";
+import { assert, assertEquals, assertRejects } from "../shared/_test_assert.ts";
 import { fingerprint } from "../shared/crypto/identity.ts";
+import { CliError } from "../shared/errors.ts";
 import {
   createIdentity,
   FirstLoginKeys,
@@ -97,5 +98,31 @@ Deno.test("createIdentity adopts pending keys instead of making others", async (
     assert(!await exists(pendingKeyFilePath(dir, "ann")));
     const again = await createIdentity(dir, "ann");
     assert(!again.created);
+  });
+});
+
+Deno.test("keys for a name that is not a valid user name are refused with a hint, not a usage error", async () => {
+  await withDir(async (dir) => {
+    const error = await assertRejects(
+      () => loadIdentity(dir, "bad name"),
+      CliError,
+      'invalid --user "bad name"',
+    );
+    assertEquals(error.hint, "pick a name like alice or bob_2");
+    assertEquals(error.usage, false);
+  });
+});
+
+Deno.test("a key file that is not JSON is refused with a message saying to restore it", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(join(dir, "keys"), { mode: 0o700 });
+    await Deno.writeTextFile(keyFilePath(dir, "ann"), "{ not json", {
+      mode: 0o600,
+    });
+    await assertRejects(
+      () => loadIdentity(dir, "ann"),
+      CliError,
+      "is not valid JSON; restore it from a backup",
+    );
   });
 });

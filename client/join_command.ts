@@ -4,6 +4,7 @@
  * @module
  */
 import { fingerprint, formatFingerprint } from "../shared/crypto/identity.ts";
+import { CliError } from "../shared/errors.ts";
 import { normalizeRoomName } from "../shared/names.ts";
 import { ChatClient } from "./chat_client.ts";
 import { handleInput } from "./command_runner.ts";
@@ -116,8 +117,16 @@ function stderr(line: string): void {
   console.error(`chat: ${line}`);
 }
 
+/** The code a login refusal carries (a ProtocolError's), if any. */
+function refusalCode(error: unknown): string | undefined {
+  const code = error instanceof Error && "code" in error
+    ? error.code
+    : undefined;
+  return typeof code === "string" ? code : undefined;
+}
+
 /**
- * Wait for the first login. A refusal becomes an Error with a hint that
+ * Wait for the first login. A refusal becomes a CliError with a hint that
  * fits its code; first-login keys are kept only if the server accepted
  * them (client/identity_store.ts explains the pending file).
  */
@@ -132,19 +141,18 @@ async function firstLogin(
   } catch (error) {
     client.close();
     await session;
-    const code = (error as { code?: string }).code;
+    const code = refusalCode(error);
     const keep = keysAfterRefusal(code);
     if (keep === "forget") await keys.refuse();
     if (keep === "keep") await savedKeys(keys);
-    throw Object.assign(
-      new Error(`login refused: ${(error as Error).message}`),
-      {
-        hint: loginRefusalHint(code, {
-          user: args.user,
-          invite: args.invite !== undefined,
-        }),
-      },
-    );
+    const why = error instanceof Error ? error.message : String(error);
+    throw new CliError(`login refused: ${why}`, {
+      hint: loginRefusalHint(code, {
+        user: args.user,
+        invite: args.invite !== undefined,
+      }),
+      cause: error,
+    });
   }
   await savedKeys(keys);
 }
@@ -156,7 +164,12 @@ async function savedKeys(keys: FirstLoginKeys): Promise<void> {
   stderr(`created keys for ${keys.identity.user} in ${keys.path}`);
 }
 
-/** Run `chat join`; resolves the exit code. */
+/**
+ * Run `chat join`; resolves the exit code (1 when the session ended in a
+ * refusal it has already shown). A failure to start (bad address or CA, a
+ * refused first login) and an end with messages left undelivered are
+ * thrown as a {@linkcode CliError}.
+ */
 export async function runJoinCommand(args: JoinArgs): Promise<number> {
   const room = normalizeRoomName(args.room);
   const dir = configDir();
@@ -207,7 +220,10 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
   return await finish(client, session, outcome, emit);
 }
 
-/** After the input ended (or the session did): the exit code. */
+/**
+ * After the input ended (or the session did): the exit code, or a
+ * CliError when the server refused us or messages were not delivered.
+ */
 async function finish(
   client: ChatClient,
   session: Promise<unknown>,
@@ -226,22 +242,23 @@ async function finish(
   await client.whenIdle();
   if (client.refusal) {
     // refused (kicked, banned) while input was ending: that is not a clean exit
-    stderr(`error: the server refused us: ${client.refusal.message}`);
+    const refusal = client.refusal;
     client.close();
     await session;
-    return 1;
+    throw new CliError(`the server refused us: ${refusal.message}`, {
+      cause: refusal,
+    });
   }
   const unacknowledged = client.pendingCount;
   const refused = client.refusedSends;
   client.close();
   await session;
   if (unacknowledged > 0 || refused > 0) {
-    stderr(
-      `error: ${
+    throw new CliError(
+      `${
         unacknowledged + refused
       } message(s) were not delivered (${refused} refused by the server, ${unacknowledged} unacknowledged)`,
     );
-    return 1;
   }
   return 0;
 }
@@ -269,7 +286,8 @@ export async function runServersCommand(): Promise<void> {
 
 /**
  * Run `chat id`: print the fingerprint of the user's keys. Only keys that
- * exist: with `create`, they are made first if missing.
+ * exist: with `create`, they are made first if missing; without, a user
+ * with no keys is a {@linkcode CliError} with a hint to `--create`.
  */
 export async function runIdCommand(
   user: string,
@@ -280,13 +298,10 @@ export async function runIdCommand(
     ? await createIdentity(dir, user)
     : await loadIdentity(dir, user);
   if (!loaded) {
-    throw Object.assign(
-      new Error(`${user} has no keys here (${keyFilePath(dir, user)})`),
-      {
-        hint:
-          `\`chat id --user ${user} --create\` makes them (e.g. to give an operator your fingerprint for /allow on an invite-only server); \`chat join\` makes them at your first login`,
-      },
-    );
+    throw new CliError(`${user} has no keys here (${keyFilePath(dir, user)})`, {
+      hint:
+        `\`chat id --user ${user} --create\` makes them (e.g. to give an operator your fingerprint for /allow on an invite-only server); \`chat join\` makes them at your first login`,
+    });
   }
   const { identity, created, path } = loaded;
   if (created) stderr(`created keys for ${identity.user} in ${path}`);

@@ -4,6 +4,7 @@
  * There is deliberately no way to skip certificate checks.
  * @module
  */
+import { CliError } from "../shared/errors.ts";
 import { certificateDer } from "../shared/pem.ts";
 
 /** Where the server is. */
@@ -15,27 +16,27 @@ export interface ServerAddress {
 /** Default port of `chat serve`. */
 export const DEFAULT_PORT = 7443;
 
-/** Parse `host`, `host:port` or `[v6]:port`. Throws a usage-style Error on junk. */
+/** Parse `host`, `host:port` or `[v6]:port`. Throws a {@linkcode CliError} with a hint on junk. */
 export function parseServerAddress(text: string): ServerAddress {
   const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text);
   const plain = /^([A-Za-z0-9.-]+)(?::(\d+))?$/.exec(text);
   const match = v6 ?? plain;
   const port = Number(match?.[2] ?? DEFAULT_PORT);
   if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw Object.assign(new Error(`bad --server "${text}"`), {
+    throw new CliError(`bad --server "${text}"`, {
       hint: "use HOST:PORT, e.g. chat.example.org:7443 or 127.0.0.1:7443",
     });
   }
   return { host: match[1]!, port };
 }
 
-/** An Error with a hint line for the user. */
-function hinted(message: string, hint: string, cause: unknown): Error {
-  return Object.assign(new Error(message, { cause }), { hint });
+/** A failure to reach the server, with a hint line for the user. */
+function hinted(message: string, hint: string, cause?: unknown): CliError {
+  return new CliError(message, { hint, cause });
 }
 
 /**
- * Read a CA file given with --ca, with a helpful error: it must exist and
+ * Read a CA file given with --ca, with a helpful {@linkcode CliError}: it must exist and
  * hold a PEM certificate (a file that holds none would otherwise surface
  * later as "not the CA of this server", which sends people the wrong way).
  */
@@ -54,7 +55,6 @@ export async function readCaFile(caPath: string): Promise<string> {
     throw hinted(
       `${caPath} holds no PEM certificate`,
       "pass the ca.pem that `chat serve` printed (it starts with -----BEGIN CERTIFICATE-----)",
-      undefined,
     );
   }
   return pem;
@@ -91,22 +91,24 @@ async function within<T>(
   }
 }
 
-/** Open a TLS connection trusting `ca` (or the system roots) and complete the handshake. */
+/**
+ * Open a TLS connection trusting `ca` (or the system roots) and complete the
+ * handshake. A failure is thrown as a {@linkcode CliError} saying what went
+ * wrong, with a hint (the reconnect loop shows only its message).
+ */
 export async function connectToServer(
   address: ServerAddress,
   ca: TrustedCa | null,
   timeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<Deno.TlsConn> {
   const where = `${address.host}:${address.port}`;
-  const caPath = ca?.from;
-  const caCerts = ca ? [ca.pem] : undefined;
   const started = performance.now();
   const noAnswer = `no answer within ${timeoutMs / 1000} s`;
   let conn: Deno.TlsConn;
   const connecting = Deno.connectTls({
     hostname: address.host,
     port: address.port,
-    ...(caCerts ? { caCerts } : {}),
+    ...(ca ? { caCerts: [ca.pem] } : {}),
   });
   try {
     conn = await within(connecting, timeoutMs, noAnswer);
@@ -114,59 +116,69 @@ export async function connectToServer(
     if (cause instanceof Deno.errors.TimedOut) {
       // a connection that completes after all is closed, not leaked
       connecting.then((late) => late.close(), () => {});
-      throw hinted(
-        `cannot connect to ${where}: ${cause.message}`,
-        "check --server and your network",
-        cause,
-      );
     }
-    if (cause instanceof Deno.errors.ConnectionRefused) {
-      throw hinted(
-        `cannot connect to ${where}: connection refused`,
-        "is `chat serve` running there? check --server",
-        cause,
-      );
-    }
-    throw hinted(
-      `cannot connect to ${where}: ${(cause as Error).message}`,
-      "check --server and your network",
-      cause,
-    );
+    throw connectFailure(cause, where);
   }
   try {
     const left = Math.max(0, timeoutMs - (performance.now() - started));
     await within(conn.handshake(), left, noAnswer);
   } catch (cause) {
     conn.close();
-    if (cause instanceof Deno.errors.TimedOut) {
-      throw hinted(
-        `the TLS handshake with ${where} got ${cause.message}`,
-        "is a chat server listening there? check --server",
-        cause,
-      );
-    }
-    const detail = (cause as Error).message;
-    if (/UnknownIssuer|UnknownCA|BadSignature/.test(detail)) {
-      throw hinted(
-        `TLS error: the certificate of ${where} is not signed by a CA you trust (${detail})`,
-        caPath
-          ? `${caPath} is not the CA of this server; get the right ca.pem from its operator`
-          : "pass the server's CA with --ca FILE (chat serve prints its path and fingerprint)",
-        cause,
-      );
-    }
-    if (/NotValidForName|CertNotValidForName/.test(detail)) {
-      throw hinted(
-        `TLS error: the certificate of ${where} is not valid for the name "${address.host}" (${detail})`,
-        "connect with a name the certificate lists (chat serve --name adds names)",
-        cause,
-      );
-    }
-    throw hinted(
-      `TLS error with ${where}: ${detail}`,
-      "check --server and --ca",
+    throw handshakeFailure(cause, address, ca);
+  }
+  return conn;
+}
+
+/** What to tell the user when the TCP connection could not be opened. */
+function connectFailure(cause: unknown, where: string): CliError {
+  if (cause instanceof Deno.errors.ConnectionRefused) {
+    return hinted(
+      `cannot connect to ${where}: connection refused`,
+      "is `chat serve` running there? check --server",
       cause,
     );
   }
-  return conn;
+  return hinted(
+    `cannot connect to ${where}: ${(cause as Error).message}`,
+    "check --server and your network",
+    cause,
+  );
+}
+
+/** What to tell the user when the TLS handshake failed or got no answer. */
+function handshakeFailure(
+  cause: unknown,
+  address: ServerAddress,
+  ca: TrustedCa | null,
+): CliError {
+  const where = `${address.host}:${address.port}`;
+  if (cause instanceof Deno.errors.TimedOut) {
+    return hinted(
+      `the TLS handshake with ${where} got ${cause.message}`,
+      "is a chat server listening there? check --server",
+      cause,
+    );
+  }
+  const detail = (cause as Error).message;
+  if (/UnknownIssuer|UnknownCA|BadSignature/.test(detail)) {
+    return hinted(
+      `TLS error: the certificate of ${where} is not signed by a CA you trust (${detail})`,
+      ca?.from
+        ? `${ca.from} is not the CA of this server; get the right ca.pem from its operator`
+        : "pass the server's CA with --ca FILE (chat serve prints its path and fingerprint)",
+      cause,
+    );
+  }
+  if (/NotValidForName|CertNotValidForName/.test(detail)) {
+    return hinted(
+      `TLS error: the certificate of ${where} is not valid for the name "${address.host}" (${detail})`,
+      "connect with a name the certificate lists (chat serve --name adds names)",
+      cause,
+    );
+  }
+  return hinted(
+    `TLS error with ${where}: ${detail}`,
+    "check --server and --ca",
+    cause,
+  );
 }

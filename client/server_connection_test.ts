@@ -2,10 +2,22 @@
  * Opening a connection: a peer that accepts TCP but never answers the TLS
  * handshake (how a stuck or foreign server looks from here) makes the
  * attempt fail after the timeout, with a message saying so, instead of
- * hanging the reconnect loop.
+ * hanging the reconnect loop. A bad --server or --ca is refused before any
+ * connection, as a CliError with a hint.
  */
-import { assert, assertIncludes } from "../shared/_test_assert.ts";
-import { connectToServer, parseServerAddress } from "./server_connection.ts";
+import {
+  assert,
+  assertEquals,
+  assertIncludes,
+  assertRejects,
+  assertThrows,
+} from "../shared/_test_assert.ts";
+import { CliError } from "../shared/errors.ts";
+import {
+  connectToServer,
+  parseServerAddress,
+  readCaFile,
+} from "./server_connection.ts";
 
 Deno.test("a server that never answers the TLS handshake fails the attempt at the timeout", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -16,16 +28,13 @@ Deno.test("a server that never answers the TLS handshake fails the attempt at th
   try {
     const address = parseServerAddress(`127.0.0.1:${listener.addr.port}`);
     const started = performance.now();
-    let error: Error | null = null;
-    try {
-      (await connectToServer(address, null, 300)).close();
-    } catch (e) {
-      error = e as Error;
-    }
+    const error = await assertRejects(
+      async () => (await connectToServer(address, null, 300)).close(),
+      CliError,
+      "got no answer within 0.3 s",
+    );
     const waited = performance.now() - started;
-    assert(error !== null, "the attempt did not fail");
-    assertIncludes(error.message, "got no answer within 0.3 s");
-    assertIncludes((error as Error & { hint: string }).hint, "check --server");
+    assertIncludes(error.hint ?? "", "check --server");
     assert(
       waited >= 290,
       `failed after ${waited.toFixed(0)} ms, before the timeout`,
@@ -34,5 +43,30 @@ Deno.test("a server that never answers the TLS handshake fails the attempt at th
     listener.close();
     await accepting.catch(() => {});
     for (const conn of silent) conn.close();
+  }
+});
+
+Deno.test("a --server that is not HOST:PORT is refused with a hint showing the form", () => {
+  assertEquals(parseServerAddress("[::1]:7443"), { host: "::1", port: 7443 });
+  const error = assertThrows(
+    () => parseServerAddress("host:99999"),
+    CliError,
+    'bad --server "host:99999"',
+  );
+  assertIncludes(error.hint ?? "", "use HOST:PORT");
+});
+
+Deno.test("a --ca file that holds no certificate is refused before any connection", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".pem" });
+  try {
+    await Deno.writeTextFile(path, "not a certificate\n");
+    const error = await assertRejects(
+      () => readCaFile(path),
+      CliError,
+      `${path} holds no PEM certificate`,
+    );
+    assertIncludes(error.hint ?? "", "BEGIN CERTIFICATE");
+  } finally {
+    await Deno.remove(path);
   }
 });
