@@ -1,9 +1,12 @@
 /**
  * `chat`: the command line. Parses arguments and hands over to server/ or
- * client/; nothing else lives here.
+ * client/; nothing else lives here. Every failure reaches {@linkcode main}
+ * as a thrown error and is rendered there, once: `chat: error: …` and
+ * `chat: hint: …` on stderr, exit 2 for a usage error, else 1.
  * @module
  */
 import { parseArgs } from "node:util";
+import { CliError } from "./shared/errors.ts";
 import { roomNameProblem, usernameProblem } from "./shared/names.ts";
 import {
   COMMAND_USAGE,
@@ -13,32 +16,25 @@ import {
 } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
-/** A command-line mistake: exit code 2, with a hint (else: see the usage). */
-class UsageError extends Error {
-  readonly hint: string | undefined;
-  constructor(message: string, hint?: string) {
-    super(message);
-    this.hint = hint;
-  }
-}
-
-function fail(message: string, hint?: string, code = 1): never {
-  console.error(`chat: error: ${message}`);
-  if (hint) console.error(`chat: hint: ${hint}`);
-  Deno.exit(code);
+/** A command-line mistake (exit 2); without a hint, the usage hint is shown. */
+function usageError(message: string, hint?: string): CliError {
+  return new CliError(message, hint ? { usage: true, hint } : { usage: true });
 }
 
 type OptionSpec = NonNullable<
   NonNullable<Parameters<typeof parseArgs>[0]>["options"]
 >;
 
-function parse(args: string[], options: OptionSpec) {
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** Parse a command's flags; an unknown flag or a missing value is a usage error. */
+function parse(args: string[], options: OptionSpec): Values {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false })
-      .values as Record<string, string | boolean | string[] | undefined>;
+      .values as Values;
   } catch (error) {
     const message = (error as Error).message.split(". ")[0]!;
-    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
+    throw usageError(message.charAt(0).toLowerCase() + message.slice(1));
   }
 }
 
@@ -46,29 +42,14 @@ async function serve(args: string[]): Promise<void> {
   const { SERVE_OPTIONS, runServeCommand } = await import(
     "./server/serve_command.ts"
   );
-  const values = parse(args, SERVE_OPTIONS);
-  try {
-    await runServeCommand(values);
-  } catch (error) {
-    if ((error as { usage?: boolean }).usage) {
-      throw new UsageError((error as Error).message);
-    }
-    throw error;
-  }
+  await runServeCommand(parse(args, SERVE_OPTIONS));
 }
 
 async function invite(args: string[]): Promise<void> {
   const { INVITE_OPTIONS, runInviteCommand } = await import(
     "./server/invite_command.ts"
   );
-  try {
-    await runInviteCommand(parse(args, INVITE_OPTIONS));
-  } catch (error) {
-    if ((error as { usage?: boolean }).usage) {
-      throw new UsageError((error as Error).message);
-    }
-    throw error;
-  }
+  await runInviteCommand(parse(args, INVITE_OPTIONS));
 }
 
 async function servers(args: string[]): Promise<void> {
@@ -78,11 +59,11 @@ async function servers(args: string[]): Promise<void> {
 }
 
 /** Check --user (and --room) before anything runs: a bad value is a usage error. */
-function checkNames(v: Record<string, unknown>): void {
+function checkNames(v: Values): void {
   const user = String(v.user);
   const userProblem = usernameProblem(user);
   if (userProblem) {
-    throw new UsageError(
+    throw usageError(
       `invalid --user "${user}": ${userProblem}`,
       "pick a name like alice or bob_2",
     );
@@ -90,7 +71,7 @@ function checkNames(v: Record<string, unknown>): void {
   const room = v.room;
   const problem = typeof room === "string" ? roomNameProblem(room) : null;
   if (problem) {
-    throw new UsageError(
+    throw usageError(
       `bad --room "${room}": ${problem}`,
       "use a name like general or team-x",
     );
@@ -102,14 +83,12 @@ async function join(args: string[]): Promise<void> {
     "./client/join_command.ts"
   );
   const v = parse(args, JOIN_OPTIONS);
-  if (typeof v.user !== "string") {
-    throw new UsageError("join needs --user NAME");
-  }
+  if (typeof v.user !== "string") throw usageError("join needs --user NAME");
   checkNames(v);
   if (
     v.invite !== undefined && (v.server !== undefined || v.ca !== undefined)
   ) {
-    throw new UsageError(
+    throw usageError(
       "--invite already carries the server and its CA; drop --server and --ca",
     );
   }
@@ -129,11 +108,12 @@ async function id(args: string[]): Promise<void> {
     "./client/join_command.ts"
   );
   const v = parse(args, ID_OPTIONS);
-  if (typeof v.user !== "string") throw new UsageError("id needs --user NAME");
+  if (typeof v.user !== "string") throw usageError("id needs --user NAME");
   checkNames(v);
   await runIdCommand(v.user, v.create === true);
 }
 
+/** One handler per command; each parses its own flags. */
 const RUN: Record<CommandName, (args: string[]) => Promise<void>> = {
   serve,
   join,
@@ -142,45 +122,71 @@ const RUN: Record<CommandName, (args: string[]) => Promise<void>> = {
   servers,
 };
 
+/** `chat --help` (or `chat help COMMAND`): usage to stdout. */
+function help(rest: string[]): void {
+  console.log(isCommandName(rest[0]) ? COMMAND_USAGE[rest[0]] : MAIN_USAGE);
+}
+
+function version(): void {
+  console.log(
+    `chat ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`,
+  );
+}
+
+/** What `chat` does when the first word is not a command. */
+const TOP_LEVEL: Readonly<Record<string, (rest: string[]) => void>> = {
+  "--help": help,
+  "-h": help,
+  help,
+  "--version": version,
+  "-V": version,
+};
+
 /** `--help` or `-h` anywhere after a command asks for that command's usage. */
 function wantsHelp(args: string[]): boolean {
   return args.some((a) => a === "--help" || a === "-h");
 }
 
-async function main(argv: string[]): Promise<void> {
+/** Run what `argv` asks for; every failure is thrown, to {@linkcode main}. */
+async function dispatch(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (isCommandName(command)) {
+    if (wantsHelp(rest)) return void console.log(COMMAND_USAGE[command]);
+    return await RUN[command](rest);
+  }
+  if (command === undefined) throw usageError("no command given");
+  const run = Object.hasOwn(TOP_LEVEL, command) ? TOP_LEVEL[command] : null;
+  if (!run) throw usageError(`unknown command "${command}"`);
+  run(rest);
+}
+
+/**
+ * The one place a failure is shown: `chat: error: …`, then `chat: hint: …`
+ * (for a usage error without its own hint, where to find the usage), and
+ * the exit code: 2 for a usage error, else 1. Anything that is not a
+ * CliError (a bug, or an unexplained failure of the system) gets the same
+ * one line, without a stack trace.
+ */
+function exitWithError(error: unknown, command: string | undefined): never {
+  const cli = error instanceof CliError ? error : null;
+  const message = error instanceof Error ? error.message : String(error);
+  let hint = cli?.hint;
+  if (cli?.usage && !hint) {
+    hint = isCommandName(command)
+      ? `run \`chat ${command} --help\` for usage`
+      : "run `chat --help` for usage";
+  }
+  console.error(`chat: error: ${message}`);
+  if (hint) console.error(`chat: hint: ${hint}`);
+  Deno.exit(cli?.usage ? 2 : 1);
+}
+
+/** Run `chat` with `argv` (the arguments after the program name). */
+async function main(argv: string[]): Promise<void> {
   try {
-    if (isCommandName(command)) {
-      if (wantsHelp(rest)) return void console.log(COMMAND_USAGE[command]);
-      return await RUN[command](rest);
-    }
-    switch (command) {
-      case "--help":
-      case "-h":
-      case "help":
-        if (isCommandName(rest[0])) console.log(COMMAND_USAGE[rest[0]]);
-        else console.log(MAIN_USAGE);
-        return;
-      case "--version":
-      case "-V":
-        console.log(
-          `chat ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`,
-        );
-        return;
-      case undefined:
-        throw new UsageError("no command given");
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
+    await dispatch(argv);
   } catch (error) {
-    if (error instanceof UsageError) {
-      const usage = isCommandName(command)
-        ? `run \`chat ${command} --help\` for usage`
-        : "run `chat --help` for usage";
-      fail(error.message, error.hint ?? usage, 2);
-    }
-    const e = error as Error & { hint?: string };
-    fail(e.message, e.hint);
+    exitWithError(error, argv[0]);
   }
 }
 
