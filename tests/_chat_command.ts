@@ -15,6 +15,7 @@ import {
   assertIncludes,
 } from "../shared/_test_assert.ts";
 import { VERSION } from "../version.ts";
+import { disposableList, tempDir } from "./_harness.ts";
 
 /** How to start `chat`: `command` followed by `args`, then chat's own arguments. */
 export type ChatLauncher = {
@@ -210,6 +211,11 @@ class ChatProcess {
     return code;
   }
 
+  /** `await using`: kill it (a no-op once it has exited). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.end("SIGKILL").catch(() => {});
+  }
+
   /** Every stderr line, for asserting there was no permission error. */
   get errors(): string {
     return this.stderr.items.join("\n");
@@ -230,145 +236,140 @@ function assertNoPermissionError(text: string, who: string): void {
  * each user's keys under their own XDG_CONFIG_HOME.
  */
 export async function runCoreScenario(launcher: ChatLauncher): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "chat-core-" });
-  const processes: ChatProcess[] = [];
-  const kill = (p: ChatProcess) => p.end("SIGKILL").catch(() => {});
-  try {
-    const version = await runOnce(launcher, ["--version"], { cwd: dir });
-    assertEquals(version.code, 0, version.stderr);
-    assertEquals(version.stderr, "");
-    assertEquals(
-      version.stdout.trim(),
-      `chat ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`,
-    );
+  await using temp = await tempDir("chat-core-");
+  const dir = temp.path;
+  await using processes = disposableList<ChatProcess>();
+  const version = await runOnce(launcher, ["--version"], { cwd: dir });
+  assertEquals(version.code, 0, version.stderr);
+  assertEquals(version.stderr, "");
+  assertEquals(
+    version.stdout.trim(),
+    `chat ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`,
+  );
 
-    const help = await runOnce(launcher, ["--help"], { cwd: dir });
-    assertEquals(help.code, 0, help.stderr);
-    assertEquals(help.stderr, "");
-    for (const part of ["chat serve", "chat join", "chat id", "--ca"]) {
-      assertIncludes(help.stdout, part);
-    }
-
-    const server = new ChatProcess(
-      spawn(launcher, ["serve", "--port", "0"], { cwd: dir, stdin: false }),
-      false,
-    );
-    processes.push(server);
-    const listening = await server.stdout.waitFor(
-      (l) => /listening on 127\.0\.0\.1:\d+/.test(l),
-      "the server to listen",
-    ).catch((error) => {
-      throw new Error(`${error.message}\n${server.errors}`);
-    });
-    const address = /listening on (\S+)/.exec(listening)![1]!;
-    await Deno.stat(join(dir, "certs", "ca.pem"));
-    await Deno.stat(join(dir, "data", "chat.db"));
-
-    const join_ = (user: string) => {
-      const p = new ChatProcess(
-        spawn(launcher, [
-          "join",
-          "--json",
-          "--user",
-          user,
-          "--server",
-          address,
-          "--ca",
-          "certs/ca.pem",
-        ], {
-          cwd: dir,
-          env: { XDG_CONFIG_HOME: join(dir, `home-${user}`) },
-          stdin: true,
-        }),
-        true,
-      );
-      processes.push(p);
-      return p;
-    };
-    const alice = join_("alice");
-    const bob = join_("bob");
-    const aliceReady = await alice.waitForEvent(
-      (e) => e.type === "ready",
-      "alice to be ready",
-    );
-    await bob.waitForEvent((e) => e.type === "ready", "bob to be ready");
-
-    const hello = "hello bob, end to end";
-    await alice.send(hello);
-    await alice.waitForEvent(
-      (e) => e.type === "message" && e.own === true && e.text === hello,
-      "the server to acknowledge alice's message",
-    );
-    await bob.waitForEvent(
-      (e) => e.type === "message" && e.from === "alice" && e.text === hello,
-      "bob to receive alice's message",
-    );
-    const reply = "hello alice";
-    await bob.send(reply);
-    await alice.waitForEvent(
-      (e) => e.type === "message" && e.from === "bob" && e.text === reply,
-      "alice to receive bob's reply",
-    );
-    await bob.waitForEvent(
-      (e) => e.type === "message" && e.own === true && e.text === reply,
-      "the server to acknowledge bob's reply",
-    );
-
-    await bob.send("/save transcript.txt");
-    const saved = await bob.waitForEvent(
-      (e) =>
-        e.type === "system" && /^saved \d+ messages? /.test(String(e.message)),
-      "bob's /save to finish",
-    );
-    assertIncludes(String(saved.message), "saved 2 messages of #general");
-    const transcript = await Deno.readTextFile(join(dir, "transcript.txt"));
-    assertIncludes(transcript, `<alice> ${hello}`);
-    assertIncludes(transcript, `<bob> ${reply}`);
-    if (Deno.build.os !== "windows") {
-      const { mode } = await Deno.stat(join(dir, "transcript.txt"));
-      assertEquals((mode ?? 0) & 0o777, 0o600, "transcript mode");
-    }
-
-    assertEquals(await alice.end(), 0, alice.errors);
-    assertEquals(await bob.end(), 0, bob.errors);
-    assertNoPermissionError(alice.errors, "alice");
-    assertNoPermissionError(bob.errors, "bob");
-
-    const id = await runOnce(launcher, ["id", "--user", "alice"], {
-      cwd: dir,
-      env: { XDG_CONFIG_HOME: join(dir, "home-alice") },
-    });
-    assertEquals(id.code, 0, id.stderr);
-    assertIncludes(id.stdout, String(aliceReady.fingerprint));
-
-    // An invite made next to the server (its data/ and certs/ in the
-    // working directory) lets carol join with no --server and no --ca.
-    const invite = await runOnce(launcher, ["invite"], { cwd: dir });
-    assertEquals(invite.code, 0, invite.stderr);
-    const code = / join --invite (\S+) --user NAME$/.exec(invite.stdout.trim());
-    assert(code, `no join line in:\n${invite.stdout}`);
-    const carolHome = { XDG_CONFIG_HOME: join(dir, "home-carol") };
-    const carol = await runOnce(
-      launcher,
-      ["join", "--json", "--invite", code[1]!, "--user", "carol"],
-      { cwd: dir, env: carolHome, stdin: "carol was invited\n" },
-    );
-    assertEquals(carol.code, 0, carol.stderr);
-    assertIncludes(carol.stdout, '"type":"ready"');
-    assertIncludes(carol.stdout, '"text":"carol was invited"');
-    assertNoPermissionError(carol.stderr, "carol");
-    const servers = await runOnce(launcher, ["servers"], {
-      cwd: dir,
-      env: carolHome,
-    });
-    assertEquals(servers.code, 0, servers.stderr);
-    assertIncludes(servers.stdout, address);
-
-    assertEquals(await server.end("SIGTERM"), 0, server.errors);
-    assertIncludes(server.stdout.items.join("\n"), "chat: stopped");
-    assertNoPermissionError(server.errors, "the server");
-  } finally {
-    await Promise.all(processes.map(kill));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  const help = await runOnce(launcher, ["--help"], { cwd: dir });
+  assertEquals(help.code, 0, help.stderr);
+  assertEquals(help.stderr, "");
+  for (const part of ["chat serve", "chat join", "chat id", "--ca"]) {
+    assertIncludes(help.stdout, part);
   }
+
+  const server = new ChatProcess(
+    spawn(launcher, ["serve", "--port", "0"], { cwd: dir, stdin: false }),
+    false,
+  );
+  processes.push(server);
+  const listening = await server.stdout.waitFor(
+    (l) => /listening on 127\.0\.0\.1:\d+/.test(l),
+    "the server to listen",
+  ).catch((error) => {
+    throw new Error(`${error.message}\n${server.errors}`);
+  });
+  const address = /listening on (\S+)/.exec(listening)![1]!;
+  await Deno.stat(join(dir, "certs", "ca.pem"));
+  await Deno.stat(join(dir, "data", "chat.db"));
+
+  const join_ = (user: string) => {
+    const p = new ChatProcess(
+      spawn(launcher, [
+        "join",
+        "--json",
+        "--user",
+        user,
+        "--server",
+        address,
+        "--ca",
+        "certs/ca.pem",
+      ], {
+        cwd: dir,
+        env: { XDG_CONFIG_HOME: join(dir, `home-${user}`) },
+        stdin: true,
+      }),
+      true,
+    );
+    processes.push(p);
+    return p;
+  };
+  const alice = join_("alice");
+  const bob = join_("bob");
+  const aliceReady = await alice.waitForEvent(
+    (e) => e.type === "ready",
+    "alice to be ready",
+  );
+  await bob.waitForEvent((e) => e.type === "ready", "bob to be ready");
+
+  const hello = "hello bob, end to end";
+  await alice.send(hello);
+  await alice.waitForEvent(
+    (e) => e.type === "message" && e.own === true && e.text === hello,
+    "the server to acknowledge alice's message",
+  );
+  await bob.waitForEvent(
+    (e) => e.type === "message" && e.from === "alice" && e.text === hello,
+    "bob to receive alice's message",
+  );
+  const reply = "hello alice";
+  await bob.send(reply);
+  await alice.waitForEvent(
+    (e) => e.type === "message" && e.from === "bob" && e.text === reply,
+    "alice to receive bob's reply",
+  );
+  await bob.waitForEvent(
+    (e) => e.type === "message" && e.own === true && e.text === reply,
+    "the server to acknowledge bob's reply",
+  );
+
+  await bob.send("/save transcript.txt");
+  const saved = await bob.waitForEvent(
+    (e) =>
+      e.type === "system" && /^saved \d+ messages? /.test(String(e.message)),
+    "bob's /save to finish",
+  );
+  assertIncludes(String(saved.message), "saved 2 messages of #general");
+  const transcript = await Deno.readTextFile(join(dir, "transcript.txt"));
+  assertIncludes(transcript, `<alice> ${hello}`);
+  assertIncludes(transcript, `<bob> ${reply}`);
+  if (Deno.build.os !== "windows") {
+    const { mode } = await Deno.stat(join(dir, "transcript.txt"));
+    assertEquals((mode ?? 0) & 0o777, 0o600, "transcript mode");
+  }
+
+  assertEquals(await alice.end(), 0, alice.errors);
+  assertEquals(await bob.end(), 0, bob.errors);
+  assertNoPermissionError(alice.errors, "alice");
+  assertNoPermissionError(bob.errors, "bob");
+
+  const id = await runOnce(launcher, ["id", "--user", "alice"], {
+    cwd: dir,
+    env: { XDG_CONFIG_HOME: join(dir, "home-alice") },
+  });
+  assertEquals(id.code, 0, id.stderr);
+  assertIncludes(id.stdout, String(aliceReady.fingerprint));
+
+  // An invite made next to the server (its data/ and certs/ in the
+  // working directory) lets carol join with no --server and no --ca.
+  const invite = await runOnce(launcher, ["invite"], { cwd: dir });
+  assertEquals(invite.code, 0, invite.stderr);
+  const code = / join --invite (\S+) --user NAME$/.exec(invite.stdout.trim());
+  assert(code, `no join line in:\n${invite.stdout}`);
+  const carolHome = { XDG_CONFIG_HOME: join(dir, "home-carol") };
+  const carol = await runOnce(
+    launcher,
+    ["join", "--json", "--invite", code[1]!, "--user", "carol"],
+    { cwd: dir, env: carolHome, stdin: "carol was invited\n" },
+  );
+  assertEquals(carol.code, 0, carol.stderr);
+  assertIncludes(carol.stdout, '"type":"ready"');
+  assertIncludes(carol.stdout, '"text":"carol was invited"');
+  assertNoPermissionError(carol.stderr, "carol");
+  const servers = await runOnce(launcher, ["servers"], {
+    cwd: dir,
+    env: carolHome,
+  });
+  assertEquals(servers.code, 0, servers.stderr);
+  assertIncludes(servers.stdout, address);
+
+  assertEquals(await server.end("SIGTERM"), 0, server.errors);
+  assertIncludes(server.stdout.items.join("\n"), "chat: stopped");
+  assertNoPermissionError(server.errors, "the server");
 }

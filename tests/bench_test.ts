@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../shared/_test_assert.ts";
+import { tempDir } from "./_harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -98,53 +99,49 @@ const CRYPTO_FIELDS = [
 ];
 
 Deno.test("bench --quick reports every measure for the server and the relay, and loses no message", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat-bench-test-" });
-  try {
-    const jsonPath = join(dir, "bench.json");
-    const run = await runQuickBench(jsonPath);
-    assertEquals(run.code, 0, `bench failed:\n${run.stderr}\n${run.stdout}`);
-    assert(run.stdout.includes("issue-5 targets"), run.stdout);
-    const report = JSON.parse(await Deno.readTextFile(jsonPath));
-    assertEquals(report.format, "chat-bench-v1");
-    assertEquals(report.quick, true);
+  await using dir = await tempDir("chat-bench-test-");
+  const jsonPath = join(dir.path, "bench.json");
+  const run = await runQuickBench(jsonPath);
+  assertEquals(run.code, 0, `bench failed:\n${run.stderr}\n${run.stdout}`);
+  assert(run.stdout.includes("issue-5 targets"), run.stdout);
+  const report = JSON.parse(await Deno.readTextFile(jsonPath));
+  assertEquals(report.format, "chat-bench-v1");
+  assertEquals(report.quick, true);
 
-    assertEquals(report.loads.length, 1);
-    const load = report.loads[0];
-    for (const target of ["chat", "relay"]) {
-      const r = load[target];
-      assertNumbers(`loads[0].${target}`, r, LOAD_FIELDS);
-      assert(r.expected > 0, `${target}: nothing was expected`);
-      assertEquals(r.loss, 0, `${target} lost messages`);
-      assertEquals(r.delivered, r.expected, `${target} delivered`);
-      assertEquals(r.errors, 0, `${target} errors: ${r.errorSamples}`);
-      assertEquals(r.disconnects, 0, `${target} disconnects`);
-      assert(r.latencyMs.samples > 0, `${target}: no latency samples`);
-    }
-    assert(load.chat.pongs > 0, "members did not answer the server's pings");
-    assertNumbers("loads[0].ratio", load.ratio, LOAD_RATIOS);
+  assertEquals(report.loads.length, 1);
+  const load = report.loads[0];
+  for (const target of ["chat", "relay"]) {
+    const r = load[target];
+    assertNumbers(`loads[0].${target}`, r, LOAD_FIELDS);
+    assert(r.expected > 0, `${target}: nothing was expected`);
+    assertEquals(r.loss, 0, `${target} lost messages`);
+    assertEquals(r.delivered, r.expected, `${target} delivered`);
+    assertEquals(r.errors, 0, `${target} errors: ${r.errorSamples}`);
+    assertEquals(r.disconnects, 0, `${target} disconnects`);
+    assert(r.latencyMs.samples > 0, `${target}: no latency samples`);
+  }
+  assert(load.chat.pongs > 0, "members did not answer the server's pings");
+  assertNumbers("loads[0].ratio", load.ratio, LOAD_RATIOS);
 
-    assertEquals(report.idle.length, 1);
-    const idle = report.idle[0];
-    for (const target of ["chat", "relay"]) {
-      assertNumbers(`idle[0].${target}`, idle[target], IDLE_FIELDS);
-      assertEquals(idle[target].connections, idle.scenario.connections);
-      assertEquals(idle[target].failed, 0, idle[target].firstError);
-    }
-    assertNumbers("idle[0].ratio", idle.ratio, [
-      "rssPerConnectionKiB",
-      "rssIdlePerConnectionKiB",
-      "loginsPerSec",
-    ]);
+  assertEquals(report.idle.length, 1);
+  const idle = report.idle[0];
+  for (const target of ["chat", "relay"]) {
+    assertNumbers(`idle[0].${target}`, idle[target], IDLE_FIELDS);
+    assertEquals(idle[target].connections, idle.scenario.connections);
+    assertEquals(idle[target].failed, 0, idle[target].firstError);
+  }
+  assertNumbers("idle[0].ratio", idle.ratio, [
+    "rssPerConnectionKiB",
+    "rssIdlePerConnectionKiB",
+    "loginsPerSec",
+  ]);
 
-    assertNumbers("crypto", report.crypto, CRYPTO_FIELDS);
-    assert(report.targets.length >= 13, "every issue-5 target is listed");
-    for (const t of report.targets) {
-      assert(
-        t.met === true || t.met === false || t.met === null,
-        `target "${t.target}" has no verdict`,
-      );
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  assertNumbers("crypto", report.crypto, CRYPTO_FIELDS);
+  assert(report.targets.length >= 13, "every issue-5 target is listed");
+  for (const t of report.targets) {
+    assert(
+      t.met === true || t.met === false || t.met === null,
+      `target "${t.target}" has no verdict`,
+    );
   }
 });

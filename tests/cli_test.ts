@@ -7,7 +7,7 @@ import {
   assertEquals,
   assertIncludes,
 } from "../shared/_test_assert.ts";
-import { runChat } from "./_harness.ts";
+import { runChat, tempDir } from "./_harness.ts";
 import { VERSION } from "../version.ts";
 import { SERVE_OPTIONS } from "../server/serve_command.ts";
 import { INVITE_OPTIONS } from "../server/invite_command.ts";
@@ -122,51 +122,45 @@ const usageErrors: [string[], string, string][] = [
 
 for (const [args, message, hint] of usageErrors) {
   Deno.test(`chat ${args.join(" ") || "(nothing)"} is a usage error with exit code 2`, async () => {
-    const home = await Deno.makeTempDir();
-    try {
-      const r = await runChat(args, { env: { XDG_CONFIG_HOME: home } });
-      assertEquals(r.code, 2, r.stderr);
-      assertEquals(r.stdout, "");
-      assertIncludes(r.stderr, `chat: error: ${message}`);
-      assertIncludes(r.stderr, `chat: hint: ${hint}`);
-      assert(!r.stderr.includes("    at "), "no stack trace");
-      // nothing was created for a name that was refused
-      assertEquals([...Deno.readDirSync(home)], []);
-    } finally {
-      await Deno.remove(home, { recursive: true });
-    }
+    await using temp = await tempDir();
+    const home = temp.path;
+    const r = await runChat(args, { env: { XDG_CONFIG_HOME: home } });
+    assertEquals(r.code, 2, r.stderr);
+    assertEquals(r.stdout, "");
+    assertIncludes(r.stderr, `chat: error: ${message}`);
+    assertIncludes(r.stderr, `chat: hint: ${hint}`);
+    assert(!r.stderr.includes("    at "), "no stack trace");
+    // nothing was created for a name that was refused
+    assertEquals([...Deno.readDirSync(home)], []);
   });
 }
 
 Deno.test("chat id shows only keys that exist: for a name without keys it exits 1 with a hint to --create, and --create makes them", async () => {
-  const home = await Deno.makeTempDir();
-  try {
-    const env = { XDG_CONFIG_HOME: home };
-    const missing = await runChat(["id", "--user", "zed"], { env });
-    assertEquals(missing.code, 1, missing.stderr);
-    assertEquals(missing.stdout, "");
-    assertIncludes(missing.stderr, "chat: error: zed has no keys here");
-    assertIncludes(
-      missing.stderr,
-      "chat: hint: `chat id --user zed --create` makes them",
-    );
-    await assertNoKeyFile(home, "zed");
-    const created = await runChat(["id", "--user", "zed", "--create"], {
-      env,
-    });
-    assertEquals(created.code, 0, created.stderr);
-    assertIncludes(created.stderr, "created keys for zed in");
-    assert(/^zed( [0-9a-f]{4}){16}$/.test(created.stdout.trim()));
-    const shown = await runChat(["id", "--user", "zed"], { env });
-    assertEquals(shown.code, 0, shown.stderr);
-    assertEquals(shown.stdout, created.stdout);
-    assertEquals(shown.stderr, "");
-    const again = await runChat(["id", "--user", "zed", "--create"], { env });
-    assertEquals(again.stdout, created.stdout, "--create keeps existing keys");
-    assertEquals(again.stderr, "");
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
+  await using temp = await tempDir();
+  const home = temp.path;
+  const env = { XDG_CONFIG_HOME: home };
+  const missing = await runChat(["id", "--user", "zed"], { env });
+  assertEquals(missing.code, 1, missing.stderr);
+  assertEquals(missing.stdout, "");
+  assertIncludes(missing.stderr, "chat: error: zed has no keys here");
+  assertIncludes(
+    missing.stderr,
+    "chat: hint: `chat id --user zed --create` makes them",
+  );
+  await assertNoKeyFile(home, "zed");
+  const created = await runChat(["id", "--user", "zed", "--create"], {
+    env,
+  });
+  assertEquals(created.code, 0, created.stderr);
+  assertIncludes(created.stderr, "created keys for zed in");
+  assert(/^zed( [0-9a-f]{4}){16}$/.test(created.stdout.trim()));
+  const shown = await runChat(["id", "--user", "zed"], { env });
+  assertEquals(shown.code, 0, shown.stderr);
+  assertEquals(shown.stdout, created.stdout);
+  assertEquals(shown.stderr, "");
+  const again = await runChat(["id", "--user", "zed", "--create"], { env });
+  assertEquals(again.stdout, created.stdout, "--create keeps existing keys");
+  assertEquals(again.stderr, "");
 });
 
 async function assertNoKeyFile(home: string, user: string): Promise<void> {
@@ -178,52 +172,46 @@ async function assertNoKeyFile(home: string, user: string): Promise<void> {
 }
 
 Deno.test("join with a --ca file that holds no certificate says so, instead of blaming the server", async () => {
-  const home = await Deno.makeTempDir();
-  try {
-    const notPem = join(home, "ca.pem");
-    await Deno.writeTextFile(notPem, "this is not a certificate\n");
-    const r = await runChat([
-      "join",
-      "--user",
-      "zed",
-      "--server",
-      "127.0.0.1:1",
-      "--ca",
-      notPem,
-    ], { env: { XDG_CONFIG_HOME: join(home, "config") } });
-    assertEquals(r.code, 1, r.stderr);
-    assertIncludes(r.stderr, `chat: error: ${notPem} holds no PEM certificate`);
-    assertIncludes(
-      r.stderr,
-      "chat: hint: pass the ca.pem that `chat serve` printed",
-    );
-    assert(!r.stderr.includes("not the CA of this server"), r.stderr);
-    await assertNoKeyFile(join(home, "config"), "zed");
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
+  await using temp = await tempDir();
+  const home = temp.path;
+  const notPem = join(home, "ca.pem");
+  await Deno.writeTextFile(notPem, "this is not a certificate\n");
+  const r = await runChat([
+    "join",
+    "--user",
+    "zed",
+    "--server",
+    "127.0.0.1:1",
+    "--ca",
+    notPem,
+  ], { env: { XDG_CONFIG_HOME: join(home, "config") } });
+  assertEquals(r.code, 1, r.stderr);
+  assertIncludes(r.stderr, `chat: error: ${notPem} holds no PEM certificate`);
+  assertIncludes(
+    r.stderr,
+    "chat: hint: pass the ca.pem that `chat serve` printed",
+  );
+  assert(!r.stderr.includes("not the CA of this server"), r.stderr);
+  await assertNoKeyFile(join(home, "config"), "zed");
 });
 
 Deno.test("join to a server that is not running says so with a hint, and keeps no keys", async () => {
-  const home = await Deno.makeTempDir();
-  try {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close(); // the port is now closed: connecting is refused
-    const r = await runChat([
-      "join",
-      "--user",
-      "zed",
-      "--server",
-      `127.0.0.1:${port}`,
-    ], {
-      env: { XDG_CONFIG_HOME: home },
-    });
-    assertEquals(r.code, 1);
-    assertIncludes(r.stderr, "connection refused");
-    assertIncludes(r.stderr, "chat: hint: is `chat serve` running there?");
-    await assertNoKeyFile(home, "zed"); // no login was sent: no keys kept
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
+  await using temp = await tempDir();
+  const home = temp.path;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close(); // the port is now closed: connecting is refused
+  const r = await runChat([
+    "join",
+    "--user",
+    "zed",
+    "--server",
+    `127.0.0.1:${port}`,
+  ], {
+    env: { XDG_CONFIG_HOME: home },
+  });
+  assertEquals(r.code, 1);
+  assertIncludes(r.stderr, "connection refused");
+  assertIncludes(r.stderr, "chat: hint: is `chat serve` running there?");
+  await assertNoKeyFile(home, "zed"); // no login was sent: no keys kept
 });

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { runCoreScenario } from "./_chat_command.ts";
+import { tempDir } from "./_harness.ts";
 import { ENV_VARIABLES } from "../scripts/permissions.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -61,15 +62,11 @@ Deno.test({
   ignore: ignored,
   fn: async () => {
     assertBuilt();
-    const dir = await Deno.makeTempDir({ prefix: "chat-compiled-" });
-    try {
-      const binary = join(dir, `chat${EXE}`);
-      await Deno.copyFile(BINARY, binary);
-      if (Deno.build.os !== "windows") await Deno.chmod(binary, 0o755);
-      await runCoreScenario({ command: binary, args: [] });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    await using dir = await tempDir("chat-compiled-");
+    const binary = join(dir.path, `chat${EXE}`);
+    await Deno.copyFile(BINARY, binary);
+    if (Deno.build.os !== "windows") await Deno.chmod(binary, 0o755);
+    await runCoreScenario({ command: binary, args: [] });
   },
 });
 

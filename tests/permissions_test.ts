@@ -17,6 +17,7 @@ import {
   runOnce,
 } from "./_chat_command.ts";
 import { ENV_VARIABLES, PERMISSION_FLAGS } from "../scripts/permissions.ts";
+import { tempDir } from "./_harness.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -117,30 +118,27 @@ Deno.test("with exactly the permission list, serve, two clients, a message each 
 });
 
 Deno.test("with exactly the permission list, the key directory falls back to HOME, then USERPROFILE", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat-perm-" });
-  try {
-    for (const variable of ["HOME", "USERPROFILE"]) {
-      const home = join(dir, variable);
-      const r = await runOnce(restricted, ["id", "--user", "uma", "--create"], {
-        cwd: dir,
-        env: { [variable]: home },
-      });
-      assertEquals(r.code, 0, r.stderr);
-      assertIncludes(r.stderr, "created keys for uma");
-      await Deno.stat(join(home, ".config", "chat", "keys", "uma.json"));
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using temp = await tempDir("chat-perm-");
+  const dir = temp.path;
+  for (const variable of ["HOME", "USERPROFILE"]) {
+    const home = join(dir, variable);
+    const r = await runOnce(restricted, ["id", "--user", "uma", "--create"], {
+      cwd: dir,
+      env: { [variable]: home },
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertIncludes(r.stderr, "created keys for uma");
+    await Deno.stat(join(home, ".config", "chat", "keys", "uma.json"));
   }
 });
 
 Deno.test("with exactly the permission list, subprocesses, other env variables, system info and FFI are refused without a prompt", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "chat-perm-" });
-  try {
-    const probe = join(dir, "probe.ts");
-    await Deno.writeTextFile(
-      probe,
-      `const tries: Record<string, () => unknown> = {
+  await using temp = await tempDir("chat-perm-");
+  const dir = temp.path;
+  const probe = join(dir, "probe.ts");
+  await Deno.writeTextFile(
+    probe,
+    `const tries: Record<string, () => unknown> = {
   run: () => new Deno.Command("true").outputSync(),
   env: () => Deno.env.get("PATH"),
   envAll: () => Deno.env.toObject(),
@@ -156,24 +154,21 @@ for (const [name, attempt] of Object.entries(tries)) {
   }
 }
 `,
-    );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", ...PERMISSION_FLAGS, probe],
-      env: { PATH: "/usr/bin:/bin" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-    assertEquals(stdout.trim().split("\n"), [
-      "run NotCapable",
-      "env NotCapable",
-      "envAll NotCapable",
-      "sys NotCapable",
-      "ffi NotCapable",
-    ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", ...PERMISSION_FLAGS, probe],
+    env: { PATH: "/usr/bin:/bin" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(stdout.trim().split("\n"), [
+    "run NotCapable",
+    "env NotCapable",
+    "envAll NotCapable",
+    "sys NotCapable",
+    "ffi NotCapable",
+  ]);
 });
