@@ -1,10 +1,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import {
-  certificateFingerprint,
-  ensureLocalCertificates,
-  loadServerTls,
-} from "./local_ca.ts";
+import { certificateFingerprint, ensureLocalCertificates } from "./local_ca.ts";
+import { loadServerTls } from "./server_tls.ts";
 
 const FINGERPRINT = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
 const DAY_MS = 86_400_000;

@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { DEFAULT_LIMITS } from "../shared/limits.ts";
 import { ChatHub } from "./hub.ts";
-import { ensureLocalCertificates, loadServerTls } from "./local_ca.ts";
+import { ensureLocalCertificates } from "./local_ca.ts";
+import { loadServerTls } from "./server_tls.ts";
 import type { serveConnection } from "./session.ts";
 import { connectionHandler } from "./connection_handler.ts";
 import { ConnectionTracker } from "./connection_tracker.ts";
@@ -211,15 +212,13 @@ async function acceptAll(
   }
 }
 
-/** Start a server with `config`; resolves once it is listening. */
-export async function startServer(
+/** The hub over `store`, with the limits and admission of `config` and operators `ops`. */
+async function openHub(
   config: ServerConfig,
-): Promise<RunningServer> {
-  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const { tls, caPath, caFingerprint, created } = await serverTls(config);
-  const ops = await loadOperators(config.ops, config.opsFile);
-  const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"));
-  const hub = await ChatHub.open(store, {
+  ops: Set<string>,
+  store: SqliteHistoryStore,
+): Promise<ChatHub> {
+  return await ChatHub.open(store, {
     maxTextBytes: config.maxTextBytes,
     maxQueueBytes: config.maxQueueBytes,
     rateBurst: config.rateBurst,
@@ -228,8 +227,15 @@ export async function startServer(
     inviteOnly: config.inviteOnly,
     log: config.log,
   });
-  const trace = await openTrace(config.traceFramesPath);
-  const listener = await listenOrExplain({
+}
+
+/** Bind the listener; on failure close what is already open (the store, the trace). */
+async function listenFor(
+  config: ServerConfig,
+  tls: { cert: string; key: string },
+  opened: { store: SqliteHistoryStore; trace: FrameTrace },
+): Promise<TlsListener> {
+  return await listenOrExplain({
     hostname: config.host,
     port: config.port,
     cert: tls.cert,
@@ -238,10 +244,14 @@ export async function startServer(
     maxHandshakesPerIp: config.maxConnectionsPerIp,
     log: config.log,
   }).catch(async (error) => {
-    await store.close(); // nothing else is open yet
-    trace.close();
+    await opened.store.close(); // nothing else is open yet
+    opened.trace.close();
     throw error;
   });
+}
+
+/** The connection tracker of `config`'s limits, started. */
+function startTracker(config: ServerConfig): ConnectionTracker {
   const tracker = new ConnectionTracker({
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
@@ -249,13 +259,27 @@ export async function startServer(
     idleTimeoutMs: config.idleTimeoutMs,
   }, config.log);
   tracker.start();
+  return tracker;
+}
+
+/** Start a server with `config`; resolves once it is listening. */
+export async function startServer(
+  config: ServerConfig,
+): Promise<RunningServer> {
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const { tls, caPath, caFingerprint, created } = await serverTls(config);
+  const ops = await loadOperators(config.ops, config.opsFile);
+  const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"));
+  const hub = await openHub(config, ops, store);
+  const trace = await openTrace(config.traceFramesPath);
+  const listener = await listenFor(config, tls, { store, trace });
+  const tracker = startTracker(config);
   const running = new Set<Promise<void>>();
-  const sessionOptions = sessionOptionsFor(config, tls.names, trace);
   const serve = connectionHandler({
     config,
     hub,
     tracker,
-    sessionOptions,
+    sessionOptions: sessionOptionsFor(config, tls.names, trace),
     limits: {
       maxFrameBytes: config.maxFrameBytes,
       maxQueueBytes: config.maxQueueBytes,
@@ -272,6 +296,7 @@ export async function startServer(
     caPath: caPath ? await Deno.realPath(caPath) : null,
     pid: Deno.pid,
   });
+  const parts = { listener, acceptLoop, tracker, hub, running, store, trace };
   let closing: Promise<void> | null = null;
   return {
     hostname: addr.hostname,
@@ -280,15 +305,7 @@ export async function startServer(
     caFingerprint,
     certificateCreated: created,
     close() {
-      closing ??= stopServer({
-        listener,
-        acceptLoop,
-        tracker,
-        hub,
-        running,
-        store,
-        trace,
-      });
+      closing ??= stopServer(parts);
       return closing;
     },
   };
