@@ -48,11 +48,11 @@ import {
 import { serverFrameProblem } from "../client/server_frames.ts";
 import {
   DEFAULT_SERVER_CONFIG,
-  type RunningServer,
   type ServerConfig,
   startServer,
 } from "../server/serve.ts";
 import { assert, assertEquals } from "../shared/_test_assert.ts";
+import { tempDir } from "./_harness.ts";
 
 function seedFromEnv(fallback: number): number {
   try {
@@ -140,34 +140,30 @@ async function withLiveServer(
   run: (live: Live) => Promise<void>,
   overrides: Partial<ServerConfig> = {},
 ) {
-  const dir = await Deno.makeTempDir({ prefix: "chat-fuzz-" });
+  await using dir = await tempDir("chat-fuzz-");
   const logs: string[] = [];
-  let running: RunningServer | undefined;
-  try {
-    running = await startServer({
-      ...DEFAULT_SERVER_CONFIG,
-      host: "127.0.0.1",
-      port: 0,
-      dataDir: join(dir, "data"),
-      certsDir: join(dir, "certs"),
-      log: (line) => logs.push(line),
-      rateBurst: 100_000,
-      ratePerSecond: 100_000,
-      maxConnectionsPerIp: 1000,
-      maxFailedLogins: 1_000_000,
-      loginTimeoutMs: LOGIN_TIMEOUT_MS,
-      idlePingMs: 120_000,
-      idleTimeoutMs: 240_000,
-      ...overrides,
-    });
-    const ca = await Deno.readTextFile(running.caPath!);
-    await run({ port: running.port, ca, logs });
-    const bad = logs.filter((l) => LOG_FAILURES.test(l));
-    assertEquals(bad, [], "the server logged failures");
-  } finally {
-    await running?.close();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+  const running = await startServer({
+    ...DEFAULT_SERVER_CONFIG,
+    host: "127.0.0.1",
+    port: 0,
+    dataDir: join(dir.path, "data"),
+    certsDir: join(dir.path, "certs"),
+    log: (line) => logs.push(line),
+    rateBurst: 100_000,
+    ratePerSecond: 100_000,
+    maxConnectionsPerIp: 1000,
+    maxFailedLogins: 1_000_000,
+    loginTimeoutMs: LOGIN_TIMEOUT_MS,
+    idlePingMs: 120_000,
+    idleTimeoutMs: 240_000,
+    ...overrides,
+  });
+  await using stop = new AsyncDisposableStack();
+  stop.defer(() => running.close());
+  const ca = await Deno.readTextFile(running.caPath!);
+  await run({ port: running.port, ca, logs });
+  const bad = logs.filter((l) => LOG_FAILURES.test(l));
+  assertEquals(bad, [], "the server logged failures");
 }
 
 // ---- a hand-driven client that checks everything it reads -----------------------
@@ -309,6 +305,11 @@ class WireClient {
       // already closed
     }
     await this.#pump;
+  }
+
+  /** `await using`: close. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }
 
@@ -460,78 +461,74 @@ async function freshClientIsServed(
   reader?: { who: Identity; client: WireClient },
 ): Promise<void> {
   const carol = await identityFor(`carol${++markers}`);
-  const client = await WireClient.tls(live);
-  try {
-    await logIn(client, carol);
-    const joined = await joinRoom(client, ROOM);
-    const roster = Number(joined.roster);
-    const epoch = Number(joined.epoch) + 1;
-    const senderKey = newSenderKey(ROOM, carol.user, epoch);
-    const members = joined.members as { user: string; encKey: string }[];
-    const wraps = await Promise.all(
-      members.map(async (m) =>
-        wrapSenderKey(senderKey, roster, {
-          user: m.user,
-          encryptKey: await importEncryptKey(fromBase64Url(m.encKey)),
-        }, carol.signingKey)
-      ),
-    );
-    const text = `still here after the fuzz (${SEED})`;
-    const header = {
-      room: ROOM,
-      sender: carol.user,
-      epoch,
-      counter: 0,
-      ts: Date.now(),
-    };
-    const sealed = await sealMessage(
-      senderKey,
-      header,
-      encodeBody({ kind: "text", text }),
-      carol.signingKey,
-    );
-    const id = crypto.randomUUID();
-    const { how, answer } = await exchange(
-      client,
-      concatBytes(
-        encodeFrame({ t: "keys", room: ROOM, epoch, roster, wraps }),
-        encodeFrame({
-          t: "msg",
-          id,
-          ...header,
-          iv: toBase64Url(sealed.iv),
-          ct: toBase64Url(sealed.ct),
-          sig: toBase64Url(sealed.sig),
-        }),
-      ),
-    );
-    assertEquals(how, "done", "the fresh client's connection");
-    assertEquals(answer, [{ t: "ack", id, room: ROOM, seq: answer[0]?.seq }]);
-    assertClean(client, "the fresh client");
-    if (!reader) return;
-    const me = reader.who.user;
-    const key = await reader.client.expect(
-      (f) => f.t === "key" && f.from === carol.user && f.epoch === epoch,
-      `${me}: carol's key`,
-    );
-    const msg = await reader.client.expect(
-      (f) => f.t === "msg" && f.id === id,
-      `${me}: carol's message`,
-    );
-    const received = await unwrapSenderKey(
-      key as unknown as Parameters<typeof unwrapSenderKey>[0],
-      { user: me, decryptKey: reader.who.decryptKey },
-      carol.verifyKey,
-    );
-    const plain = await openMessage(received, header, {
-      iv: fromBase64Url(String(msg.iv)),
-      ct: fromBase64Url(String(msg.ct)),
-      sig: fromBase64Url(String(msg.sig)),
-    }, carol.verifyKey);
-    assertEquals(decodeBody(plain), { kind: "text", text });
-  } finally {
-    await client.close();
-  }
+  await using client = await WireClient.tls(live);
+  await logIn(client, carol);
+  const joined = await joinRoom(client, ROOM);
+  const roster = Number(joined.roster);
+  const epoch = Number(joined.epoch) + 1;
+  const senderKey = newSenderKey(ROOM, carol.user, epoch);
+  const members = joined.members as { user: string; encKey: string }[];
+  const wraps = await Promise.all(
+    members.map(async (m) =>
+      wrapSenderKey(senderKey, roster, {
+        user: m.user,
+        encryptKey: await importEncryptKey(fromBase64Url(m.encKey)),
+      }, carol.signingKey)
+    ),
+  );
+  const text = `still here after the fuzz (${SEED})`;
+  const header = {
+    room: ROOM,
+    sender: carol.user,
+    epoch,
+    counter: 0,
+    ts: Date.now(),
+  };
+  const sealed = await sealMessage(
+    senderKey,
+    header,
+    encodeBody({ kind: "text", text }),
+    carol.signingKey,
+  );
+  const id = crypto.randomUUID();
+  const { how, answer } = await exchange(
+    client,
+    concatBytes(
+      encodeFrame({ t: "keys", room: ROOM, epoch, roster, wraps }),
+      encodeFrame({
+        t: "msg",
+        id,
+        ...header,
+        iv: toBase64Url(sealed.iv),
+        ct: toBase64Url(sealed.ct),
+        sig: toBase64Url(sealed.sig),
+      }),
+    ),
+  );
+  assertEquals(how, "done", "the fresh client's connection");
+  assertEquals(answer, [{ t: "ack", id, room: ROOM, seq: answer[0]?.seq }]);
+  assertClean(client, "the fresh client");
+  if (!reader) return;
+  const me = reader.who.user;
+  const key = await reader.client.expect(
+    (f) => f.t === "key" && f.from === carol.user && f.epoch === epoch,
+    `${me}: carol's key`,
+  );
+  const msg = await reader.client.expect(
+    (f) => f.t === "msg" && f.id === id,
+    `${me}: carol's message`,
+  );
+  const received = await unwrapSenderKey(
+    key as unknown as Parameters<typeof unwrapSenderKey>[0],
+    { user: me, decryptKey: reader.who.decryptKey },
+    carol.verifyKey,
+  );
+  const plain = await openMessage(received, header, {
+    iv: fromBase64Url(String(msg.iv)),
+    ct: fromBase64Url(String(msg.ct)),
+    sig: fromBase64Url(String(msg.sig)),
+  }, carol.verifyKey);
+  assertEquals(decodeBody(plain), { kind: "text", text });
 }
 
 // ---- what the fuzzers send --------------------------------------------------------------
@@ -874,34 +871,30 @@ async function sendBeforeLogin(
   const { bytes, cuts, waitForHello } = plan;
   const expected = predictBeforeLogin(bytes, null);
   const context = `bytes ${show(bytes.slice(0, 300))} (${bytes.length})`;
-  const client = await WireClient.tls(live);
-  try {
-    if (waitForHello) await client.expect((f) => f.t === "hello", "hello");
-    // cut only before the byte that decides, so that the server never closes
-    // with our bytes unread (that would reset the connection and could lose
-    // its error frame)
-    const decides = expected.end ?? bytes.length;
-    const points = [...new Set(cuts.map((c) => c % decides))]
-      .filter((c) => c > 0).sort((a, b) => a - b);
-    let at = 0;
-    for (const point of points) {
-      await client.write(bytes.slice(at, point));
-      at = point;
-    }
-    await client.write(bytes.slice(at));
-    if (expected.kind === "silent") {
-      tally.silent++;
-      await client.expect((f) => f.t === "hello", `${context}: hello`);
-      const how = await client.until(() => client.frames.length > 1, QUIET_MS);
-      assertEquals(how, "timeout", `${context}: the server spoke or closed`);
-    } else if (expected.kind === "closes") {
-      tally.closed++;
-      await assertClosedWith(client, expected.codes, context);
-    }
-    assertClean(client, context);
-  } finally {
-    await client.close();
+  await using client = await WireClient.tls(live);
+  if (waitForHello) await client.expect((f) => f.t === "hello", "hello");
+  // cut only before the byte that decides, so that the server never closes
+  // with our bytes unread (that would reset the connection and could lose
+  // its error frame)
+  const decides = expected.end ?? bytes.length;
+  const points = [...new Set(cuts.map((c) => c % decides))]
+    .filter((c) => c > 0).sort((a, b) => a - b);
+  let at = 0;
+  for (const point of points) {
+    await client.write(bytes.slice(at, point));
+    at = point;
   }
+  await client.write(bytes.slice(at));
+  if (expected.kind === "silent") {
+    tally.silent++;
+    await client.expect((f) => f.t === "hello", `${context}: hello`);
+    const how = await client.until(() => client.frames.length > 1, QUIET_MS);
+    assertEquals(how, "timeout", `${context}: the server spoke or closed`);
+  } else if (expected.kind === "closes") {
+    tally.closed++;
+    await assertClosedWith(client, expected.codes, context);
+  }
+  assertClean(client, context);
 }
 
 /** Mutations of a correct login: each field replaced, dropped, re-cased or nudged. */
@@ -961,43 +954,39 @@ async function sendMutatedLogin(
 ): Promise<void> {
   // a name of its own, so that no earlier attempt has registered it
   const who = await identityFor(`mallory${++markers}`);
-  const client = await WireClient.tls(live);
-  try {
-    const frame = await loginFrame(client, who);
-    const signed: Signed = {
-      user: who.user,
-      uid: who.uid,
-      idKey: who.idKey,
-      encKey: who.encKey,
-      sig: fromBase64Url(String(frame.sig)),
-    };
-    for (const m of mutations) {
-      if (m.how === "drop") delete frame[m.field];
-      else frame[m.field] = nudge(frame[m.field], m);
-    }
-    const bytes = encodeFrameBody(utf8(JSON.stringify(frame)));
-    const expected = predictBeforeLogin(bytes, signed);
-    if (expected.kind !== "closes") throw new Error("a whole frame decides");
-    await client.write(bytes);
-    const context = `login ${show(frame)}`;
-    const how = await client.until(() => client.frames.length > 1);
-    assertEquals(how === "timeout", false, `${context}: no answer`);
-    const answer = client.frames[1];
-    if (answer?.t === "welcome") {
-      tally.welcomed++;
-      assert(
-        expected.codes.has("welcome"),
-        `${context}: welcomed, expected one of ${[...expected.codes]}`,
-      );
-      assertEquals(answer.user, frame.user, context);
-    } else {
-      tally.closed++;
-      await assertClosedWith(client, expected.codes, context);
-    }
-    assertClean(client, context);
-  } finally {
-    await client.close();
+  await using client = await WireClient.tls(live);
+  const frame = await loginFrame(client, who);
+  const signed: Signed = {
+    user: who.user,
+    uid: who.uid,
+    idKey: who.idKey,
+    encKey: who.encKey,
+    sig: fromBase64Url(String(frame.sig)),
+  };
+  for (const m of mutations) {
+    if (m.how === "drop") delete frame[m.field];
+    else frame[m.field] = nudge(frame[m.field], m);
   }
+  const bytes = encodeFrameBody(utf8(JSON.stringify(frame)));
+  const expected = predictBeforeLogin(bytes, signed);
+  if (expected.kind !== "closes") throw new Error("a whole frame decides");
+  await client.write(bytes);
+  const context = `login ${show(frame)}`;
+  const how = await client.until(() => client.frames.length > 1);
+  assertEquals(how === "timeout", false, `${context}: no answer`);
+  const answer = client.frames[1];
+  if (answer?.t === "welcome") {
+    tally.welcomed++;
+    assert(
+      expected.codes.has("welcome"),
+      `${context}: welcomed, expected one of ${[...expected.codes]}`,
+    );
+    assertEquals(answer.user, frame.user, context);
+  } else {
+    tally.closed++;
+    await assertClosedWith(client, expected.codes, context);
+  }
+  assertClean(client, context);
 }
 
 Deno.test("fuzz: before login, a live server answers random and mutated bytes only with hello and its own errors, closes where documented, and still serves a fresh client", async () => {
@@ -1039,25 +1028,21 @@ Deno.test("fuzz: before login, a live server answers random and mutated bytes on
         ),
         (batch) =>
           together(batch, async (bytes) => {
-            const client = await WireClient.tcp(live);
-            try {
-              await client.write(bytes);
-              const how = await client.until(
-                () => false,
-                LOGIN_TIMEOUT_MS + DEADLINE_MS,
-              );
-              assertEquals(how, "ended", `plain TCP ${show(bytes)}: open`);
-            } finally {
-              await client.close();
-            }
+            await using client = await WireClient.tcp(live);
+            await client.write(bytes);
+            const how = await client.until(
+              () => false,
+              LOGIN_TIMEOUT_MS + DEADLINE_MS,
+            );
+            assertEquals(how, "ended", `plain TCP ${show(bytes)}: open`);
           }),
       ),
       { seed: SEED, numRuns: 4 },
     );
 
     // a connection that stops in the middle of a frame is closed at the login deadline
-    const stalled = await WireClient.tls(live);
-    try {
+    {
+      await using stalled = await WireClient.tls(live);
       await stalled.write(encodeFrame({ t: "login", user: "x" }).slice(0, 9));
       const how = await stalled.until(
         () => false,
@@ -1066,8 +1051,6 @@ Deno.test("fuzz: before login, a live server answers random and mutated bytes on
       assertEquals(how, "ended", "a stalled login was not closed");
       assertEquals(stalled.frames.map((f) => f.t), ["hello"]);
       assertClean(stalled, "stalled login");
-    } finally {
-      await stalled.close();
     }
 
     console.log(
@@ -1487,6 +1470,11 @@ class LoggedInFuzzer {
     await this.client?.close();
   }
 
+  /** `await using`: close its connection. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** Learn rosters, epochs and counters from what the server said. */
   observe(answer: RawFrame[], sent: ClientFrame | null): void {
     const s = this.state;
@@ -1618,39 +1606,34 @@ Deno.test("fuzz: after login, a live server answers random and mutated frames of
       identityFor("bob"),
     ]);
     // bob only listens: everything relayed to him is checked too
-    const bobClient = await WireClient.tls(live);
-    const fuzzer = new LoggedInFuzzer(live, alice, bob.user);
-    try {
-      await logIn(bobClient, bob);
-      await joinRoom(bobClient, ROOM);
-      await fuzzer.connect();
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(fc.array(shotArb, { minLength: 1, maxLength: 6 }), {
-            minLength: 60,
-            maxLength: 60,
-          }),
-          async (bursts) => {
-            for (const burst of bursts) {
-              for (const batch of writes(burst)) await fuzzer.fire(batch);
-            }
-          },
-        ),
-        { seed: SEED, numRuns: 6, endOnFailure: true },
-      );
-      console.log(
-        `after login: ${
-          [...fuzzer.counts].sort().map(([k, v]) => `${k} ${v}`).join(", ")
-        }`,
-      );
-      assertEquals(bobClient.ending, "open", "the listener was dropped");
-      assertClean(bobClient, "what bob received");
-      await fuzzer.close();
-      await freshClientIsServed(live, { who: bob, client: bobClient });
-    } finally {
-      await fuzzer.close();
-      await bobClient.close();
-    }
+    await using bobClient = await WireClient.tls(live);
+    await using fuzzer = new LoggedInFuzzer(live, alice, bob.user);
+    await logIn(bobClient, bob);
+    await joinRoom(bobClient, ROOM);
+    await fuzzer.connect();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(shotArb, { minLength: 1, maxLength: 6 }), {
+          minLength: 60,
+          maxLength: 60,
+        }),
+        async (bursts) => {
+          for (const burst of bursts) {
+            for (const batch of writes(burst)) await fuzzer.fire(batch);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 6, endOnFailure: true },
+    );
+    console.log(
+      `after login: ${
+        [...fuzzer.counts].sort().map(([k, v]) => `${k} ${v}`).join(", ")
+      }`,
+    );
+    assertEquals(bobClient.ending, "open", "the listener was dropped");
+    assertClean(bobClient, "what bob received");
+    await fuzzer.close();
+    await freshClientIsServed(live, { who: bob, client: bobClient });
   });
 });
 
@@ -1661,24 +1644,20 @@ Deno.test('the server refuses a keys wrap whose "t" cannot become a string with 
   // TypeError for {"toString": 1}, and the session sent an error frame
   // without a code (fixed in 323b0af)
   await withLiveServer(async (live) => {
-    const client = await WireClient.tls(live);
-    try {
-      await client.expect((f) => f.t === "hello", "hello");
-      await client.write(
-        encodeFrameBody(utf8(
-          '{"t":"keys","room":"fuzz","epoch":1,"roster":1,"wraps":[{"t":{"toString":1}}]}',
-        )),
-      );
-      await client.until(() => false);
-      assertEquals(
-        client.frames.map((f) => [f.t, f.code]),
-        [["hello", undefined], ["error", "bad_frame"]],
-        `the server answered ${show(client.frames)}`,
-      );
-      assertClean(client, "the answer");
-    } finally {
-      await client.close();
-    }
+    await using client = await WireClient.tls(live);
+    await client.expect((f) => f.t === "hello", "hello");
+    await client.write(
+      encodeFrameBody(utf8(
+        '{"t":"keys","room":"fuzz","epoch":1,"roster":1,"wraps":[{"t":{"toString":1}}]}',
+      )),
+    );
+    await client.until(() => false);
+    assertEquals(
+      client.frames.map((f) => [f.t, f.code]),
+      [["hello", undefined], ["error", "bad_frame"]],
+      `the server answered ${show(client.frames)}`,
+    );
+    assertClean(client, "the answer");
   });
 });
 
@@ -1689,23 +1668,19 @@ Deno.test("a login whose sig is not decodable base64url is refused with bad_fram
   // (fixed in a2321a8: a length of 1 mod 4 is now bad_frame)
   await withLiveServer(async (live) => {
     const mallory = await identityFor("mallory");
-    const client = await WireClient.tls(live);
-    try {
-      const frame = await loginFrame(client, mallory);
-      frame.sig = String(frame.sig).slice(0, 85); // 86 characters → 85
-      await client.write(encodeFrame(frame as RawFrame));
-      await client.until(() => false);
-      const answer = client.frames[1];
-      assert(
-        answer?.t === "error" &&
-          (answer.code === "bad_frame" || answer.code === "auth_failed"),
-        `expected bad_frame (or auth_failed), got ${show(answer)}; log: ${
-          show(live.logs)
-        }`,
-      );
-    } finally {
-      await client.close();
-    }
+    await using client = await WireClient.tls(live);
+    const frame = await loginFrame(client, mallory);
+    frame.sig = String(frame.sig).slice(0, 85); // 86 characters → 85
+    await client.write(encodeFrame(frame as RawFrame));
+    await client.until(() => false);
+    const answer = client.frames[1];
+    assert(
+      answer?.t === "error" &&
+        (answer.code === "bad_frame" || answer.code === "auth_failed"),
+      `expected bad_frame (or auth_failed), got ${show(answer)}; log: ${
+        show(live.logs)
+      }`,
+    );
   });
 });
 
@@ -1719,34 +1694,24 @@ Deno.test("a user whom many others have opened DMs with can still log in: the lo
   // queue is 128 KiB so that 150 DMs show it.
   await withLiveServer(async (live) => {
     const victim = await identityFor("victim");
-    const first = await WireClient.tls(live);
-    try {
+    {
+      await using first = await WireClient.tls(live);
       await logIn(first, victim);
-    } finally {
-      await first.close();
     }
     const openers = Array.from({ length: 150 }, (_, i) => i);
     for (let i = 0; i < openers.length; i += 15) {
       await together(openers.slice(i, i + 15), async (n) => {
-        const client = await WireClient.tls(live);
-        try {
-          await logIn(client, await identityFor(`opener${n}`));
-          const { answer } = await exchange(
-            client,
-            encodeFrame({ t: "dm", user: victim.user }),
-          );
-          assertEquals(answer.map((f) => f.t), ["joined"]);
-        } finally {
-          await client.close();
-        }
+        await using client = await WireClient.tls(live);
+        await logIn(client, await identityFor(`opener${n}`));
+        const { answer } = await exchange(
+          client,
+          encodeFrame({ t: "dm", user: victim.user }),
+        );
+        assertEquals(answer.map((f) => f.t), ["joined"]);
       });
     }
-    const again = await WireClient.tls(live);
-    try {
-      const answer = await logIn(again, victim);
-      assertEquals(answer.filter((f) => f.t === "joined").length, 150);
-    } finally {
-      await again.close();
-    }
+    await using again = await WireClient.tls(live);
+    const answer = await logIn(again, victim);
+    assertEquals(answer.filter((f) => f.t === "joined").length, 150);
   }, { maxQueueBytes: 128 * 1024 });
 });
