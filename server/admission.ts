@@ -99,7 +99,7 @@ export class Admission {
     ) {
       return new AuthError(
         "not_invited",
-        `this server is invite-only; ask an operator to run: /allow ${fp}`,
+        `this server is invite-only and does not admit the key with fingerprint ${fp}`,
       );
     }
     return null;

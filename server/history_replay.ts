@@ -59,7 +59,7 @@ export class HistoryReplay {
       this.#state.options.log(`storage failure: ${error.message}`);
       throw new ProtocolError(
         "history_unavailable",
-        "the server could not read the history just now; try /load again later",
+        "the server could not read the history just now",
         { room: room.name },
       );
     }

@@ -103,7 +103,7 @@ export class HubState {
     if (!room?.members.has(session.user.userKey)) {
       throw new ProtocolError(
         "not_member",
-        `you are not in ${roomName}; /join it first`,
+        `you are not in ${roomName}`,
         { room: roomName },
       );
     }

@@ -98,7 +98,7 @@ export class Moderation {
     if (!this.#acts.admission.isOperator(session.fingerprint)) {
       throw new ProtocolError(
         "not_operator",
-        `only operators can /${frame.action}; operators are named with chat serve --op FINGERPRINT`,
+        `only operators can ${frame.action}, and this key is not an operator's`,
       );
     }
     const by = session.user.name;

@@ -35,7 +35,7 @@ export class RoomMembership {
     if (dmParticipants(roomName)) {
       throw new ProtocolError(
         "bad_room",
-        "direct-message rooms are opened with a dm frame (/msg USER)",
+        "a direct-message room cannot be joined by name",
       );
     }
     const key = session.user.userKey;
