@@ -2,6 +2,9 @@
  * End-to-end test harness: a real `chat serve` process on 127.0.0.1 port 0
  * and real `chat join --json` client processes over real TLS. Waiting is
  * always for an observable event, with a deadline that fails the test.
+ * Servers, clients, lists of them and temp dirs are `await using`
+ * disposables: declared in the order they are made, they go in reverse
+ * (clients before their server) however the test ends.
  * @module
  */
 import { join } from "node:path";
@@ -434,18 +437,6 @@ export class ClientProcess {
   /** `await using`: kill the client (a no-op once it has exited). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.kill();
-  }
-}
-
-/** Stop clients and server whatever happened, then remove the temp dir. */
-export async function cleanup(
-  server: ServerProcess | undefined,
-  clients: (ClientProcess | undefined)[],
-): Promise<void> {
-  await Promise.all(clients.map((c) => c?.kill()));
-  if (server) {
-    await server.kill();
-    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
   }
 }
 
