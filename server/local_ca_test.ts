@@ -76,14 +76,9 @@ async function withTlsPair(
   body: (client: Deno.TlsConn, server: Deno.TlsConn) => Promise<void>,
 ): Promise<void> {
   const accepted = listener.accept();
-  const client = await Deno.connectTls(connect);
-  const server = await accepted;
-  try {
-    await body(client, server);
-  } finally {
-    client.close();
-    server.close();
-  }
+  using client = await Deno.connectTls(connect);
+  using server = await accepted;
+  await body(client, server);
 }
 
 function sanValues(cert: x509.X509Certificate): string[] {
@@ -213,31 +208,27 @@ Deno.test("the generated certificates complete a real TLS handshake for localhos
     const tls = await ensureLocalCertificates(dir!, []);
     const { cert, key } = await loadServerTls(tls.certPath, tls.keyPath);
     const caPem = await Deno.readTextFile(tls.caPath!);
-    const listener = Deno.listenTls({
+    using listener = Deno.listenTls({
       hostname: "127.0.0.1",
       port: 0,
       cert,
       key,
     });
-    try {
-      for (const hostname of ["localhost", "127.0.0.1"]) {
-        const connect = {
-          hostname,
-          port: listener.addr.port,
-          caCerts: [caPem],
-        };
-        await withTlsPair(listener, connect, async (client, server) => {
-          await Promise.all([client.handshake(), server.handshake()]);
-          const hello = new TextEncoder().encode(`hello ${hostname}`);
-          await client.write(hello);
-          assertEquals(
-            new TextDecoder().decode(await readAll(server, hello.length)),
-            `hello ${hostname}`,
-          );
-        });
-      }
-    } finally {
-      listener.close();
+    for (const hostname of ["localhost", "127.0.0.1"]) {
+      const connect = {
+        hostname,
+        port: listener.addr.port,
+        caCerts: [caPem],
+      };
+      await withTlsPair(listener, connect, async (client, server) => {
+        await Promise.all([client.handshake(), server.handshake()]);
+        const hello = new TextEncoder().encode(`hello ${hostname}`);
+        await client.write(hello);
+        assertEquals(
+          new TextDecoder().decode(await readAll(server, hello.length)),
+          `hello ${hostname}`,
+        );
+      });
     }
   });
 });
@@ -252,36 +243,32 @@ Deno.test("a client that trusts a different CA fails the handshake", async () =>
     );
     const { cert, key } = await loadServerTls(tls.certPath, tls.keyPath);
     const otherCa = await Deno.readTextFile(other.caPath!);
-    const listener = Deno.listenTls({
+    using listener = Deno.listenTls({
       hostname: "127.0.0.1",
       port: 0,
       cert,
       key,
     });
-    try {
-      const connect = {
-        hostname: "localhost",
-        port: listener.addr.port,
-        caCerts: [otherCa],
-      };
-      await withTlsPair(listener, connect, async (client, server) => {
-        const serverSide = server.handshake().catch((error: Error) => error);
-        // Observed (Deno 2.9.6): client rejects with InvalidData "invalid peer
-        // certificate: UnknownIssuer"; the server then gets InvalidData
-        // "received fatal alert: UnknownCA".
-        const error = await assertRejects(
-          () => client.handshake(),
-          "UnknownIssuer",
-        );
-        assertEquals(error.name, "InvalidData");
-        assert(
-          await serverSide instanceof Error,
-          "server handshake should fail",
-        );
-      });
-    } finally {
-      listener.close();
-    }
+    const connect = {
+      hostname: "localhost",
+      port: listener.addr.port,
+      caCerts: [otherCa],
+    };
+    await withTlsPair(listener, connect, async (client, server) => {
+      const serverSide = server.handshake().catch((error: Error) => error);
+      // Observed (Deno 2.9.6): client rejects with InvalidData "invalid peer
+      // certificate: UnknownIssuer"; the server then gets InvalidData
+      // "received fatal alert: UnknownCA".
+      const error = await assertRejects(
+        () => client.handshake(),
+        "UnknownIssuer",
+      );
+      assertEquals(error.name, "InvalidData");
+      assert(
+        await serverSide instanceof Error,
+        "server handshake should fail",
+      );
+    });
   });
 });
 
@@ -294,32 +281,28 @@ Deno.test("rustls clients refuse the CA certificate served as a server certifica
       () => loadServerTls(`${dir}/ca.pem`, `${dir}/ca-key.pem`),
       "CA:TRUE",
     );
-    const listener = Deno.listenTls({
+    using listener = Deno.listenTls({
       hostname: "127.0.0.1",
       port: 0,
       cert: caPem,
       key: caKey,
     });
-    try {
-      const connect = {
-        hostname: "127.0.0.1",
-        port: listener.addr.port,
-        caCerts: [caPem],
-      };
-      await withTlsPair(listener, connect, async (client, server) => {
-        const serverSide = server.handshake().catch((error: Error) => error);
-        // Observed (Deno 2.9.6): client rejects with InvalidData "invalid peer
-        // certificate: Other(OtherError(CaUsedAsEndEntity))"; the server then
-        // gets InvalidData "received fatal alert: CertificateUnknown".
-        await assertRejects(() => client.handshake(), "CaUsedAsEndEntity");
-        assert(
-          await serverSide instanceof Error,
-          "server handshake should fail",
-        );
-      });
-    } finally {
-      listener.close();
-    }
+    const connect = {
+      hostname: "127.0.0.1",
+      port: listener.addr.port,
+      caCerts: [caPem],
+    };
+    await withTlsPair(listener, connect, async (client, server) => {
+      const serverSide = server.handshake().catch((error: Error) => error);
+      // Observed (Deno 2.9.6): client rejects with InvalidData "invalid peer
+      // certificate: Other(OtherError(CaUsedAsEndEntity))"; the server then
+      // gets InvalidData "received fatal alert: CertificateUnknown".
+      await assertRejects(() => client.handshake(), "CaUsedAsEndEntity");
+      assert(
+        await serverSide instanceof Error,
+        "server handshake should fail",
+      );
+    });
   });
 });
 
