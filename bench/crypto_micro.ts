@@ -28,7 +28,7 @@ import {
 } from "../shared/message_frame.ts";
 import type { MessageFrame, SendFrame } from "../shared/protocol.ts";
 import { now } from "./clock.ts";
-import { loadIdentities } from "./identities.ts";
+import { type BenchIdentity, loadIdentities } from "./identities.ts";
 import { stampedText } from "./payload.ts";
 import { median } from "./stats.ts";
 
@@ -62,18 +62,26 @@ async function timed(work: () => Promise<void>): Promise<[number, number]> {
   return [now() - w0, cpuMs() - c0];
 }
 
-/** Run the microbenchmarks with identities 0 (sender) and 1 (receiver). */
-export async function runCryptoMicro(plan: CryptoPlan): Promise<CryptoResult> {
-  const { rsa, users } = await loadIdentities([0, 1]);
-  const alice = users.get(0)!, bob = users.get(1)!;
-  const aliceVerify = await importVerifyKey(alice.idKey);
-  const room = "bench";
-  const key = newSenderKey(room, alice.user, 1);
+const ROOM = "bench";
+
+/** The sender (identity 0), its verify key, and the receiver (identity 1). */
+type Pair = Awaited<ReturnType<typeof loadIdentities>> & {
+  alice: BenchIdentity;
+  bob: BenchIdentity;
+  aliceVerify: CryptoKey;
+};
+
+/**
+ * Seal + encode `plan.messages` messages as the client sends them, then
+ * check + verify + decrypt each as the server relays it: per-message ms.
+ */
+async function measureMessages(plan: CryptoPlan, { alice, aliceVerify }: Pair) {
+  const key = newSenderKey(ROOM, alice.user, 1);
   const sent: SendFrame[] = [];
   let counter = 0;
   const sendOne = async () => {
     const header = {
-      room,
+      room: ROOM,
       sender: alice.user,
       epoch: key.epoch,
       counter: counter++,
@@ -108,59 +116,84 @@ export async function runCryptoMicro(plan: CryptoPlan): Promise<CryptoResult> {
       await openMessageFrame(receiverKey, frame, aliceVerify);
     }
   });
-
-  const rotate = async (encryptKeys: CryptoKey[]) => {
-    const k = newSenderKey(room, alice.user, 2);
-    const frame = await wrapKeysFrame(
-      k,
-      7,
-      encryptKeys.map((encryptKey, i) => ({ user: `bench${i}`, encryptKey })),
-      alice.signingKey,
-    );
-    encodeClientFrame(frame);
-    return frame.wraps;
+  return {
+    sendMs: sendWall / plan.messages,
+    sendCpuMs: sendCpu / plan.messages,
+    receiveMs: receiveWall / plan.messages,
+    receiveCpuMs: receiveCpu / plan.messages,
   };
+}
+
+/** A rotation to one member per key: new key, wraps, keys frame encoded. */
+async function rotate(alice: BenchIdentity, encryptKeys: CryptoKey[]) {
+  const k = newSenderKey(ROOM, alice.user, 2);
+  const frame = await wrapKeysFrame(
+    k,
+    7,
+    encryptKeys.map((encryptKey, i) => ({ user: `bench${i}`, encryptKey })),
+    alice.signingKey,
+  );
+  encodeClientFrame(frame);
+  return frame.wraps;
+}
+
+/** `n` imports of the shared RSA public key, as a client holds its members'. */
+async function keysFor(pair: Pair, n: number): Promise<CryptoKey[]> {
+  const keys: CryptoKey[] = [];
+  for (let i = 0; i < n; i++) keys.push(await importEncryptKey(pair.rsa.spki));
+  return keys;
+}
+
+/** Median wall and CPU ms of a rotation at each room size. */
+async function measureRotations(plan: CryptoPlan, pair: Pair) {
   const rotationMs: Record<string, number> = {};
   const rotationCpuMs: Record<string, number> = {};
-  const keysFor = async (n: number) => {
-    const keys: CryptoKey[] = [];
-    for (let i = 0; i < n; i++) keys.push(await importEncryptKey(rsa.spki));
-    return keys;
-  };
-  await rotate(await keysFor(10)); // warm up
+  await rotate(pair.alice, await keysFor(pair, 10)); // warm up
   for (const size of plan.rotationSizes) {
-    const keys = await keysFor(size);
+    const keys = await keysFor(pair, size);
     const walls: number[] = [], cpus: number[] = [];
     for (let r = 0; r < plan.rotationRepeats; r++) {
-      const [w, c] = await timed(async () => void await rotate(keys));
+      const [w, c] = await timed(async () =>
+        void await rotate(pair.alice, keys)
+      );
       walls.push(w);
       cpus.push(c);
     }
     rotationMs[String(size)] = median(walls);
     rotationCpuMs[String(size)] = median(cpus);
   }
+  return { rotationMs, rotationCpuMs };
+}
 
-  // one unwrap per sender-epoch on the receiving side (bob is "bench1")
-  const wraps = await rotate(await keysFor(2));
-  const wrap = wraps[1]!;
+/** Median ms of one unwrap, paid once per sender-epoch (bob is "bench1"). */
+async function measureUnwrap(pair: Pair): Promise<number> {
+  const { alice, bob, rsa, aliceVerify } = pair;
+  const wrap = (await rotate(alice, await keysFor(pair, 2)))[1]!;
   const unwraps: number[] = [];
   for (let r = 0; r < 5; r++) {
     const [w] = await timed(async () => {
       await unwrapSenderKey(
-        { room, from: alice.user, epoch: 2, roster: 7, ...wrap },
+        { room: ROOM, from: alice.user, epoch: 2, roster: 7, ...wrap },
         { user: bob.user, decryptKey: rsa.decryptKey },
         aliceVerify,
       );
     });
     unwraps.push(w);
   }
-  return {
-    sendMs: sendWall / plan.messages,
-    sendCpuMs: sendCpu / plan.messages,
-    receiveMs: receiveWall / plan.messages,
-    receiveCpuMs: receiveCpu / plan.messages,
-    unwrapMs: median(unwraps),
-    rotationMs,
-    rotationCpuMs,
+  return median(unwraps);
+}
+
+/** Run the microbenchmarks with identities 0 (sender) and 1 (receiver). */
+export async function runCryptoMicro(plan: CryptoPlan): Promise<CryptoResult> {
+  const loaded = await loadIdentities([0, 1]);
+  const alice = loaded.users.get(0)!;
+  const pair: Pair = {
+    ...loaded,
+    alice,
+    bob: loaded.users.get(1)!,
+    aliceVerify: await importVerifyKey(alice.idKey),
   };
+  const messages = await measureMessages(plan, pair);
+  const rotations = await measureRotations(plan, pair);
+  return { ...messages, unwrapMs: await measureUnwrap(pair), ...rotations };
 }

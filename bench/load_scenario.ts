@@ -8,21 +8,20 @@
  * @module
  */
 import { now, sleep, sleepUntil } from "./clock.ts";
+import { cpuSample, machineSample, rssKiB } from "./proc_stats.ts";
 import {
-  cpuPercent,
-  cpuSample,
-  machinePercent,
-  machineSample,
-  peakRssKiB,
-  rssKiB,
-  stealPercent,
-  sysPercent,
-} from "./proc_stats.ts";
-import { type LatencySummary, summarizeLatency } from "./stats.ts";
+  type Collected,
+  type LoadResult,
+  loadResult,
+  type Status,
+  type WindowSample,
+} from "./load_result.ts";
 import type { TargetProcess } from "./server_process.ts";
 import type { MemberSpec } from "./worker_context.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import type { CpuProfiler } from "./cpu_profile.ts";
+
+export type { LoadResult } from "./load_result.ts";
 
 /** What to simulate. */
 export interface LoadScenario {
@@ -39,56 +38,6 @@ export interface LoadScenario {
   window: number;
   /** Senders send at the same instants instead of evenly spread. */
   inPhase: boolean;
-}
-
-/** What one target did in one scenario. */
-export interface LoadResult {
-  target: "chat" | "relay";
-  setupSec: number;
-  sentPerSec: number;
-  deliveredPerSec: number;
-  latencyMs: LatencySummary;
-  expected: number;
-  delivered: number;
-  loss: number;
-  errors: number;
-  disconnects: number;
-  serverCpuPct: number;
-  /** …of which in the kernel (syscalls; loopback TCP is charged to the writer). */
-  serverSysCpuPct: number;
-  serverRssKiB: number;
-  serverPeakRssKiB: number;
-  generatorCpuPct: number[];
-  machineCpuPct: number;
-  /** Machine CPU not used by the server, the workers or the coordinator (other work on the box). */
-  otherCpuPct: number;
-  /** CPU the hypervisor gave to other guests while we wanted it (% of a core). */
-  stealPct: number;
-  maxSendLagMs: number;
-  pongs: number;
-  generatorBound: boolean;
-  limitedBy: string;
-  errorSamples: string[];
-}
-
-interface Status {
-  delivered: number;
-  deliveredInWindow: number;
-  errors: number;
-  errorsTotal: number;
-  disconnects: number;
-  sent: number;
-  sendersDone: number;
-  senders: number;
-  minMembersKnown: number;
-  firstErrors: string[];
-}
-
-interface Collected extends Status {
-  latencies: number[];
-  errorSamples: string[];
-  pongs: number;
-  maxSendLagMs: number;
 }
 
 /** Spread members over workers: senders first, then observers; one pacer per worker. */
@@ -139,6 +88,164 @@ async function until(
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+/** What runLoad works with, and the workers' latest status. */
+interface LoadRun {
+  sc: LoadScenario;
+  target: TargetProcess;
+  log: (line: string) => void;
+  profiler: CpuProfiler | null;
+  pool: WorkerPool;
+  status: Status[];
+}
+
+/** Ask every worker for its status (kept in run.status). */
+async function poll(run: LoadRun): Promise<Status[]> {
+  run.status = await run.pool.all<Status>(() => ({ cmd: "status" }));
+  return run.status;
+}
+
+/** Poll until `done` says so; fail on a disconnect or after two minutes. */
+function waitFor(
+  run: LoadRun,
+  what: string,
+  done: (status: Status[]) => boolean,
+): Promise<void> {
+  return until(
+    what,
+    async () => done(await poll(run)),
+    120_000,
+    () => `${JSON.stringify(run.status)}\n${run.target.tail()}`,
+    () =>
+      run.status.some((s) => s.disconnects > 0)
+        ? run.status.flatMap((s) => s.firstErrors).join("; ")
+        : null,
+  );
+}
+
+/** Build every worker's members, without connecting them. */
+async function prepare(run: LoadRun, lineBytes: number): Promise<void> {
+  const { sc, target, pool } = run;
+  const specs = assignRoles(sc, pool.size);
+  await pool.all((i) => ({
+    cmd: "prepare",
+    target: target.kind,
+    port: target.port,
+    caPem: target.caPem,
+    room: target.kind === "chat" ? "bench" : null,
+    payloadBytes: sc.payloadBytes,
+    lineBytes,
+    readBufferBytes: 64 * 1024,
+    members: specs[i]!,
+  }));
+}
+
+/** Connect every member: member 0 first, alone. */
+async function connectAll(run: LoadRun): Promise<void> {
+  const { sc, target, pool } = run;
+  // The room is created by member 0 alone: the server loses members when
+  // several joins create the same new room at once (see README, findings).
+  const creator = await pool.request<{ failed: number; firstError: string }>(
+    0,
+    { cmd: "connect", concurrency: 1, only: [0] },
+  );
+  if (creator.failed) throw new Error(`member 0: ${creator.firstError}`);
+  const connects = await pool.all<
+    { connected: number; failed: number; firstError: string | null }
+  >(() => ({ cmd: "connect", concurrency: 16 }));
+  const failed = sum(connects.map((c) => c.failed));
+  if (failed > 0) {
+    throw new Error(
+      `${failed} of ${sc.members} members could not connect: ${
+        connects.find((c) => c.firstError)?.firstError
+      }\n${target.tail()}`,
+    );
+  }
+}
+
+/** Connect everyone and wait until every sender knows the whole roster: seconds taken. */
+async function setUp(run: LoadRun): Promise<number> {
+  const { sc, target } = run;
+  const setupStart = now();
+  await connectAll(run);
+  await waitFor(
+    run,
+    "every sender to see the whole roster",
+    (status) =>
+      status.every((s) =>
+        s.minMembersKnown < 0 || s.minMembersKnown >= sc.members
+      ),
+  );
+  const setupSec = (now() - setupStart) / 1000;
+  run.log(
+    `  ${target.kind}: ${sc.members} members in ${setupSec.toFixed(1)} s`,
+  );
+  return setupSec;
+}
+
+/** Every sender rotates and sends once; wait until every member got every one. */
+async function warmUp(run: LoadRun): Promise<void> {
+  const { sc, target, pool } = run;
+  // a node:tls relay registers a peer only after its side of the handshake
+  if (target.kind === "relay") await sleep(500);
+  await pool.all(() => ({ cmd: "warmup" }));
+  const warm = sc.senders * (sc.members - 1);
+  await waitFor(
+    run,
+    "the warm-up messages",
+    (status) => sum(status.map((s) => s.delivered)) >= warm,
+  );
+  await sleep(200);
+}
+
+/** Start the senders and sample CPU and memory over exactly the window. */
+async function measuredWindow(run: LoadRun): Promise<WindowSample> {
+  const { sc, target, pool, profiler } = run;
+  const t0 = now() + 500;
+  const ratePerSender = sc.rate === null ? null : sc.rate / sc.senders;
+  const offsets: Record<string, number> = {};
+  for (let k = 0; k < sc.senders; k++) {
+    offsets[String(k)] = sc.rate === null || sc.inPhase
+      ? 0
+      : (k * 1000) / sc.rate;
+  }
+  await pool.all(() => ({
+    cmd: "go",
+    t0,
+    durationMs: sc.durationMs,
+    ratePerSender,
+    window: sc.window,
+    offsets,
+  }));
+  await sleepUntil(t0);
+  const pids = [target.pid, ...pool.pids, Deno.pid];
+  const before = pids.map(cpuSample);
+  const machineBefore = machineSample();
+  await profiler?.start();
+  await sleepUntil(t0 + sc.durationMs);
+  const after = pids.map(cpuSample);
+  const machineAfter = machineSample();
+  const serverRss = rssKiB(target.pid);
+  await profiler?.stop(`${sc.name}-${target.kind}`);
+  return { before, after, machineBefore, machineAfter, serverRss };
+}
+
+/** Wait until every sender is done and every expected delivery counted (or stalled). */
+async function drain(run: LoadRun): Promise<void> {
+  let last = -1, lastChange = now();
+  const drainStart = now();
+  while (true) {
+    const status = await poll(run);
+    const delivered = sum(status.map((s) => s.delivered));
+    const done = sum(status.map((s) => s.sendersDone)) >=
+      sum(status.map((s) => s.senders));
+    const expected = sum(status.map((s) => s.sent)) * (run.sc.members - 1);
+    if (done && delivered >= expected) break;
+    if (delivered !== last) [last, lastChange] = [delivered, now()];
+    if (now() - lastChange > 10_000 || now() - drainStart > 120_000) break;
+    await sleep(100);
+  }
+}
+
 /** Run `sc` against a started target; the caller stops the target. */
 export async function runLoad(
   sc: LoadScenario,
@@ -149,173 +256,14 @@ export async function runLoad(
 ): Promise<LoadResult> {
   const pool = WorkerPool.start(sc.workers);
   try {
-    const specs = assignRoles(sc, pool.size);
-    await pool.all((i) => ({
-      cmd: "prepare",
-      target: target.kind,
-      port: target.port,
-      caPem: target.caPem,
-      room: target.kind === "chat" ? "bench" : null,
-      payloadBytes: sc.payloadBytes,
-      lineBytes,
-      readBufferBytes: 64 * 1024,
-      members: specs[i]!,
-    }));
-    const setupStart = now();
-    // The room is created by member 0 alone: the server loses members when
-    // several joins create the same new room at once (see README, findings).
-    const creator = await pool.request<{ failed: number; firstError: string }>(
-      0,
-      { cmd: "connect", concurrency: 1, only: [0] },
-    );
-    if (creator.failed) throw new Error(`member 0: ${creator.firstError}`);
-    const connects = await pool.all<
-      { connected: number; failed: number; firstError: string | null }
-    >(() => ({ cmd: "connect", concurrency: 16 }));
-    const failed = sum(connects.map((c) => c.failed));
-    if (failed > 0) {
-      throw new Error(
-        `${failed} of ${sc.members} members could not connect: ${
-          connects.find((c) => c.firstError)?.firstError
-        }\n${target.tail()}`,
-      );
-    }
-    let status: Status[] = [];
-    const poll = async () => {
-      status = await pool.all<Status>(() => ({ cmd: "status" }));
-    };
-    const broken = () =>
-      status.some((s) => s.disconnects > 0)
-        ? status.flatMap((s) => s.firstErrors).join("; ")
-        : null;
-    await until(
-      "every sender to see the whole roster",
-      async () => {
-        await poll();
-        return status.every((s) =>
-          s.minMembersKnown < 0 || s.minMembersKnown >= sc.members
-        );
-      },
-      120_000,
-      () => `${JSON.stringify(status)}\n${target.tail()}`,
-      broken,
-    );
-    const setupSec = (now() - setupStart) / 1000;
-    log(`  ${target.kind}: ${sc.members} members in ${setupSec.toFixed(1)} s`);
-    // a node:tls relay registers a peer only after its side of the handshake
-    if (target.kind === "relay") await sleep(500);
-    await pool.all(() => ({ cmd: "warmup" }));
-    const warm = sc.senders * (sc.members - 1);
-    await until(
-      "the warm-up messages",
-      async () => {
-        await poll();
-        return sum(status.map((s) => s.delivered)) >= warm;
-      },
-      120_000,
-      () => `${JSON.stringify(status)}\n${target.tail()}`,
-      broken,
-    );
-    await sleep(200);
-
-    const t0 = now() + 500;
-    const ratePerSender = sc.rate === null ? null : sc.rate / sc.senders;
-    const offsets: Record<string, number> = {};
-    for (let k = 0; k < sc.senders; k++) {
-      offsets[String(k)] = sc.rate === null || sc.inPhase
-        ? 0
-        : (k * 1000) / sc.rate;
-    }
-    await pool.all(() => ({
-      cmd: "go",
-      t0,
-      durationMs: sc.durationMs,
-      ratePerSender,
-      window: sc.window,
-      offsets,
-    }));
-    await sleepUntil(t0);
-    const pids = [target.pid, ...pool.pids, Deno.pid];
-    const before = pids.map(cpuSample);
-    const machineBefore = machineSample();
-    await profiler?.start();
-    await sleepUntil(t0 + sc.durationMs);
-    const after = pids.map(cpuSample);
-    const machineAfter = machineSample();
-    const serverRss = rssKiB(target.pid);
-    await profiler?.stop(`${sc.name}-${target.kind}`);
-    const cpu = before.map((b, i) =>
-      b && after[i] ? cpuPercent(b, after[i]!) : NaN
-    );
-
-    // drain: every sender done, and every expected delivery counted (or stalled)
-    let last = -1, lastChange = now();
-    const drainStart = now();
-    while (true) {
-      await poll();
-      const delivered = sum(status.map((s) => s.delivered));
-      const done = sum(status.map((s) => s.sendersDone)) >=
-        sum(status.map((s) => s.senders));
-      const expected = sum(status.map((s) => s.sent)) * (sc.members - 1);
-      if (done && delivered >= expected) break;
-      if (delivered !== last) [last, lastChange] = [delivered, now()];
-      if (now() - lastChange > 10_000 || now() - drainStart > 120_000) break;
-      await sleep(100);
-    }
+    const run: LoadRun = { sc, target, log, profiler, pool, status: [] };
+    await prepare(run, lineBytes);
+    const setupSec = await setUp(run);
+    await warmUp(run);
+    const sample = await measuredWindow(run);
+    await drain(run);
     const collected = await pool.all<Collected>(() => ({ cmd: "collect" }));
-    const sent = sum(collected.map((c) => c.sent));
-    const expected = sent * (sc.members - 1);
-    const delivered = sum(collected.map((c) => c.delivered));
-    const windowSec = sc.durationMs / 1000;
-    const serverCpuPct = cpu[0]!;
-    const serverSysCpuPct = before[0] && after[0]
-      ? sysPercent(before[0], after[0])
-      : NaN;
-    const generatorCpuPct = cpu.slice(1, -1);
-    const machineCpuPct = machinePercent(machineBefore, machineAfter);
-    const otherCpuPct = Math.max(0, machineCpuPct - sum(cpu));
-    const maxWorker = Math.max(...generatorCpuPct);
-    // the server below one full core while the generator (or the whole
-    // 2-core machine) is full: the load generator limited this result
-    const machineFull = machineCpuPct >= 180;
-    const generatorBound = serverCpuPct < 90 &&
-      (maxWorker >= 90 || machineFull);
-    return {
-      target: target.kind,
-      setupSec,
-      sentPerSec: sent / windowSec,
-      deliveredPerSec: sum(collected.map((c) => c.deliveredInWindow)) /
-        windowSec,
-      latencyMs: summarizeLatency(collected.flatMap((c) => c.latencies)),
-      expected,
-      delivered,
-      loss: Math.max(0, expected - delivered),
-      errors: sum(collected.map((c) => c.errors)),
-      disconnects: sum(collected.map((c) => c.disconnects)),
-      serverCpuPct,
-      serverSysCpuPct,
-      serverRssKiB: serverRss,
-      serverPeakRssKiB: peakRssKiB(target.pid),
-      generatorCpuPct,
-      machineCpuPct,
-      otherCpuPct,
-      stealPct: stealPercent(machineBefore, machineAfter),
-      maxSendLagMs: Math.max(...collected.map((c) => c.maxSendLagMs)),
-      pongs: sum(collected.map((c) => c.pongs)),
-      generatorBound,
-      limitedBy: serverCpuPct >= 90
-        ? `${target.kind} CPU (one core saturated)`
-        : generatorBound
-        ? (maxWorker >= 90
-          ? "load generator CPU (a worker at a full core)"
-          : `machine CPU: server and generator fill both cores (${
-            machineCpuPct.toFixed(0)
-          }% of 200)`)
-        : sc.rate === null
-        ? "per-sender window / round trips"
-        : "offered load",
-      errorSamples: collected.flatMap((c) => c.errorSamples).slice(0, 10),
-    };
+    return loadResult(sc, target, setupSec, sample, collected);
   } finally {
     await pool.close();
   }

@@ -113,7 +113,8 @@ async function backgroundLoad(ms: number): Promise<number> {
   return machinePercent(a, machineSample());
 }
 
-async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
+/** Machine CPU busy before we start (warned about when over 20 %). */
+async function checkBackground(): Promise<number> {
   const backgroundCpuPct = await backgroundLoad(1000);
   if (backgroundCpuPct > 20) {
     log(
@@ -122,8 +123,11 @@ async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
       }% busy (other processes): numbers will be disturbed`,
     );
   }
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
+  return backgroundCpuPct;
+}
+
+/** Make sure the identity cache holds every simulated user of the plan. */
+async function cacheIdentities(plan: BenchPlan): Promise<void> {
   const needed = Math.max(
     2,
     ...plan.loads.map((l) => l.members),
@@ -133,84 +137,128 @@ async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
   if (generated > 0) {
     log(`generated identities in ${(generated / 1000).toFixed(1)} s (cached)`);
   }
-  const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
-  const profiles: ProfileSummary[] = [];
-  const failures: string[] = [];
+}
+
+/** Starts a target per scenario and stops it after; keeps profiles and failures. */
+class TargetRunner {
+  readonly profiles: ProfileSummary[] = [];
+  readonly failures: string[] = [];
+  #dir: string;
+  #plan: BenchPlan;
+
+  constructor(dir: string, plan: BenchPlan) {
+    this.#dir = dir;
+    this.#plan = plan;
+  }
+
   /** Start a target, run `work` on it, stop it; a failure is recorded, not thrown. */
-  const onTarget = async <T>(
+  async on<T>(
     kind: "chat" | "relay",
     label: string,
     work: (target: TargetProcess, profiler: CpuProfiler | null) => Promise<T>,
-  ): Promise<T | null> => {
+  ): Promise<T | null> {
     let started: Awaited<ReturnType<typeof startTarget>> | null = null;
     try {
-      started = await startTarget(kind, dir, plan, plan.profile);
+      started = await startTarget(
+        kind,
+        this.#dir,
+        this.#plan,
+        this.#plan.profile,
+      );
       return await work(started.target, started.profiler);
     } catch (error) {
       const message = `${label} on ${kind}: ${(error as Error).message}`;
-      failures.push(message);
+      this.failures.push(message);
       log(`  ${kind}: FAILED: ${message.slice(0, 2000)}`);
       return null;
     } finally {
-      if (started?.profiler) profiles.push(...started.profiler.summaries);
+      if (started?.profiler) this.profiles.push(...started.profiler.summaries);
       started?.profiler?.close();
       await started?.target.stop();
     }
-  };
+  }
+}
+
+/** Every load scenario on every target, with the chat ÷ relay ratios. */
+async function runLoads(
+  plan: BenchPlan,
+  runner: TargetRunner,
+): Promise<LoadEntry[]> {
   const loads: LoadEntry[] = [];
+  for (const sc of plan.loads) {
+    log(`load ${sc.name}`);
+    const entry: LoadEntry = {
+      scenario: sc,
+      chat: null,
+      relay: null,
+      ratio: null,
+    };
+    for (const kind of plan.targets) {
+      const r = await runner.on(
+        kind,
+        `load ${sc.name}`,
+        (t, p) => runLoad(sc, t, relayedFrameBytes(sc.payloadBytes), log, p),
+      );
+      entry[kind] = r;
+      if (r) {
+        log(
+          `  ${kind}: ${r.deliveredPerSec.toFixed(0)} deliveries/s, p99 ${
+            r.latencyMs.p99.toFixed(2)
+          } ms, CPU ${
+            r.serverCpuPct.toFixed(1)
+          }%, loss ${r.loss}, errors ${r.errors}`,
+        );
+      }
+    }
+    if (entry.chat && entry.relay) {
+      entry.ratio = loadRatio(entry.chat, entry.relay);
+    }
+    loads.push(entry);
+  }
+  return loads;
+}
+
+/** Every idle scenario on every target, with the chat ÷ relay ratios. */
+async function runIdles(
+  plan: BenchPlan,
+  runner: TargetRunner,
+): Promise<IdleEntry[]> {
   const idle: IdleEntry[] = [];
+  for (const sc of plan.idle) {
+    log(`idle ${sc.connections}`);
+    const entry: IdleEntry = {
+      scenario: sc,
+      chat: null,
+      relay: null,
+      ratio: null,
+    };
+    for (const kind of plan.targets) {
+      entry[kind] = await runner.on(
+        kind,
+        `idle ${sc.connections}`,
+        (t, p) => runIdle(sc, t, log, p),
+      );
+    }
+    if (entry.chat && entry.relay) {
+      entry.ratio = idleRatio(entry.chat, entry.relay);
+    }
+    idle.push(entry);
+  }
+  return idle;
+}
+
+async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
+  const backgroundCpuPct = await checkBackground();
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  await cacheIdentities(plan);
+  const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
+  const runner = new TargetRunner(dir, plan);
+  let loads: LoadEntry[], idle: IdleEntry[];
   try {
     await ensureLocalCertificates(join(dir, "certs"), ["127.0.0.1"]);
-    for (const sc of plan.loads) {
-      log(`load ${sc.name}`);
-      const entry: LoadEntry = {
-        scenario: sc,
-        chat: null,
-        relay: null,
-        ratio: null,
-      };
-      for (const kind of plan.targets) {
-        entry[kind] = await onTarget(
-          kind,
-          `load ${sc.name}`,
-          (t, p) => runLoad(sc, t, relayedFrameBytes(sc.payloadBytes), log, p),
-        );
-        const r = entry[kind];
-        if (r) {
-          log(
-            `  ${kind}: ${r.deliveredPerSec.toFixed(0)} deliveries/s, p99 ${
-              r.latencyMs.p99.toFixed(2)
-            } ms, CPU ${
-              r.serverCpuPct.toFixed(1)
-            }%, loss ${r.loss}, errors ${r.errors}`,
-          );
-        }
-      }
-      if (entry.chat && entry.relay) {
-        entry.ratio = loadRatio(entry.chat, entry.relay);
-      }
-      loads.push(entry);
-    }
-    for (const sc of plan.idle) {
-      log(`idle ${sc.connections}`);
-      const entry: IdleEntry = {
-        scenario: sc,
-        chat: null,
-        relay: null,
-        ratio: null,
-      };
-      for (const kind of plan.targets) {
-        entry[kind] = await onTarget(
-          kind,
-          `idle ${sc.connections}`,
-          (t, p) => runIdle(sc, t, log, p),
-        );
-      }
-      if (entry.chat && entry.relay) {
-        entry.ratio = idleRatio(entry.chat, entry.relay);
-      }
-      idle.push(entry);
-    }
+    loads = await runLoads(plan, runner);
+    idle = await runIdles(plan, runner);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -238,8 +286,8 @@ async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
     idle,
     crypto,
     targets: judgeTargets(loads, idle, crypto),
-    profiles,
-    failures,
+    profiles: runner.profiles,
+    failures: runner.failures,
   };
 }
 

@@ -70,66 +70,94 @@ function int(
   return n;
 }
 
-/** Parse argv into a plan; throws RangeError on bad usage. */
-export function parseBenchArgs(args: string[]): BenchPlan | "help" {
-  const { values: v } = parseArgs({
-    args,
-    options: {
-      quick: { type: "boolean" },
-      members: { type: "string" },
-      senders: { type: "string" },
-      observers: { type: "string" },
-      rate: { type: "string" },
-      asap: { type: "boolean" },
-      "in-phase": { type: "boolean" },
-      window: { type: "string" },
-      duration: { type: "string" },
-      payload: { type: "string" },
-      idle: { type: "string" },
-      "no-crypto": { type: "boolean" },
-      "crypto-only": { type: "boolean" },
-      workers: { type: "string" },
-      "no-baseline": { type: "boolean" },
-      baseline: { type: "string" },
-      "relay-only": { type: "boolean" },
-      "idle-ping": { type: "string" },
-      profile: { type: "boolean" },
-      json: { type: "string" },
-      help: { type: "boolean" },
-    },
-  });
-  if (v.help) return "help";
-  const workers = int(v.workers, "workers", 2);
-  const payloadBytes = int(v.payload, "payload", 64, MIN_PAYLOAD_BYTES);
-  const window = int(v.window, "window", 4);
-  const durationMs = int(v.duration, "duration", v.quick ? 3 : 10) * 1000;
-  const load = (
-    name: string,
-    members: number,
-    rate: number | null,
-    senders = 10,
-  ): LoadScenario => {
-    // every worker keeps one member that is not a sender (its pacer)
-    const s = Math.max(
-      1,
-      Math.min(int(v.senders, "senders", senders), members - workers),
-    );
-    return {
-      name,
-      members,
-      senders: s,
-      observers: Math.min(
-        int(v.observers, "observers", rate === null ? 2 : 4),
-        members - s,
-      ),
-      rate,
-      durationMs,
-      payloadBytes,
-      workers,
-      window,
-      inPhase: v["in-phase"] === true,
-    };
+const OPTIONS = {
+  quick: { type: "boolean" },
+  members: { type: "string" },
+  senders: { type: "string" },
+  observers: { type: "string" },
+  rate: { type: "string" },
+  asap: { type: "boolean" },
+  "in-phase": { type: "boolean" },
+  window: { type: "string" },
+  duration: { type: "string" },
+  payload: { type: "string" },
+  idle: { type: "string" },
+  "no-crypto": { type: "boolean" },
+  "crypto-only": { type: "boolean" },
+  workers: { type: "string" },
+  "no-baseline": { type: "boolean" },
+  baseline: { type: "string" },
+  "relay-only": { type: "boolean" },
+  "idle-ping": { type: "string" },
+  profile: { type: "boolean" },
+  json: { type: "string" },
+  help: { type: "boolean" },
+} as const;
+
+function readValues(args: string[]) {
+  return parseArgs({ args, options: OPTIONS }).values;
+}
+
+/** The flags as parseArgs read them. */
+type Values = ReturnType<typeof readValues>;
+
+/** What every scenario of one run shares. */
+interface Common {
+  v: Values;
+  workers: number;
+  payloadBytes: number;
+  window: number;
+  durationMs: number;
+}
+
+function common(v: Values): Common {
+  return {
+    v,
+    workers: int(v.workers, "workers", 2),
+    payloadBytes: int(v.payload, "payload", 64, MIN_PAYLOAD_BYTES),
+    window: int(v.window, "window", 4),
+    durationMs: int(v.duration, "duration", v.quick ? 3 : 10) * 1000,
   };
+}
+
+/** A load scenario; --senders and --observers override the defaults given. */
+function load(
+  c: Common,
+  name: string,
+  members: number,
+  rate: number | null,
+  senders = 10,
+): LoadScenario {
+  const { v, workers } = c;
+  // every worker keeps one member that is not a sender (its pacer)
+  const s = Math.max(
+    1,
+    Math.min(int(v.senders, "senders", senders), members - workers),
+  );
+  return {
+    name,
+    members,
+    senders: s,
+    observers: Math.min(
+      int(v.observers, "observers", rate === null ? 2 : 4),
+      members - s,
+    ),
+    rate,
+    durationMs: c.durationMs,
+    payloadBytes: c.payloadBytes,
+    workers,
+    window: c.window,
+    inPhase: v["in-phase"] === true,
+  };
+}
+
+function idleOf(c: Common, connections: number, settleSeconds = 40) {
+  return { connections, workers: c.workers, concurrency: 128, settleSeconds };
+}
+
+/** The scenarios to run: the quick suite, the full one, or those named by flags. */
+function scenarios(c: Common) {
+  const { v, payloadBytes } = c;
   const rate = v.asap ? null : int(v.rate, "rate", 100);
   let loads: LoadScenario[] = [];
   let idle: IdleScenario[] = [];
@@ -139,41 +167,32 @@ export function parseBenchArgs(args: string[]): BenchPlan | "help" {
     rotationSizes: [10, 100, 1000],
     rotationRepeats: 5,
   };
-  const idleOf = (connections: number, settleSeconds = 40): IdleScenario => ({
-    connections,
-    workers,
-    concurrency: 128,
-    settleSeconds,
-  });
   if (v.quick) {
-    loads = [load("quick-10", 10, int(v.rate, "rate", 20), 2)];
-    idle = [idleOf(100, 2)];
-    crypto = {
-      messages: 200,
-      payloadBytes,
-      rotationSizes: [10, 100, 1000],
-      rotationRepeats: 1,
-    };
+    loads = [load(c, "quick-10", 10, int(v.rate, "rate", 20), 2)];
+    idle = [idleOf(c, 100, 2)];
+    crypto = { ...crypto, messages: 200, rotationRepeats: 1 };
   } else if (
     v.members === undefined && v.idle === undefined && !v["crypto-only"]
   ) {
-    loads = [load("500-rate100", 500, 100), load("500-asap", 500, null)];
-    idle = [idleOf(10_000)];
+    loads = [load(c, "500-rate100", 500, 100), load(c, "500-asap", 500, null)];
+    idle = [idleOf(c, 10_000)];
   }
   if (v.members !== undefined) {
     const members = int(v.members, "members", 0, 2);
-    loads.push(
-      load(
-        `${members}-${rate === null ? "asap" : `rate${rate}`}${
-          v["in-phase"] ? "-in-phase" : ""
-        }`,
-        members,
-        rate,
-      ),
-    );
+    const kind = rate === null ? "asap" : `rate${rate}`;
+    const phase = v["in-phase"] ? "-in-phase" : "";
+    loads.push(load(c, `${members}-${kind}${phase}`, members, rate));
   }
-  if (v.idle !== undefined) idle.push(idleOf(int(v.idle, "idle", 0, 1)));
+  if (v.idle !== undefined) idle.push(idleOf(c, int(v.idle, "idle", 0, 1)));
   if (v["no-crypto"]) crypto = null;
+  return { loads, idle, crypto };
+}
+
+/** Parse argv into a plan; throws RangeError on bad usage. */
+export function parseBenchArgs(args: string[]): BenchPlan | "help" {
+  const v = readValues(args);
+  if (v.help) return "help";
+  const plan = scenarios(common(v));
   const baseline = v.baseline ?? "deno";
   if (baseline !== "deno" && baseline !== "node") {
     throw new RangeError("--baseline must be deno or node");
@@ -190,9 +209,7 @@ export function parseBenchArgs(args: string[]): BenchPlan | "help" {
     : [];
   return {
     quick: v.quick === true,
-    loads,
-    idle,
-    crypto,
+    ...plan,
     targets,
     baseline,
     jsonPath: v.json ?? null,
