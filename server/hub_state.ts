@@ -3,10 +3,13 @@
  * registry, plus the small helpers every part needs.
  * @module
  */
-import { encodeFrame, type RawFrame } from "../shared/codec.ts";
 import { ProtocolError } from "../shared/errors.ts";
 import { toBase64Url } from "../shared/bytes.ts";
-import type { MemberInfo, ServerFrame } from "../shared/protocol.ts";
+import {
+  encodeServerFrame,
+  type MemberInfo,
+  type ServerFrame,
+} from "../shared/protocol.ts";
 import type { FrameSink } from "../shared/framed_connection.ts";
 import type { UserRegistry } from "./registry.ts";
 import { TokenBucket } from "./token_bucket.ts";
@@ -52,7 +55,7 @@ export interface HubOptions {
 
 /** Encode a server frame. */
 export function frameBytes(frame: ServerFrame): Uint8Array {
-  return encodeFrame(frame as unknown as RawFrame);
+  return encodeServerFrame(frame);
 }
 
 /** Rooms, sessions, store and registry of one server. */

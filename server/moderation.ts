@@ -12,10 +12,10 @@ import { ProtocolError } from "../shared/errors.ts";
 import { toHex } from "../shared/bytes.ts";
 import { fingerprint } from "../shared/crypto/identity.ts";
 import { formatDuration } from "../shared/duration.ts";
+import { normalizeFingerprint } from "../shared/fingerprint.ts";
 import type { ModAction, ModFrame } from "../shared/protocol.ts";
 import { type Admission, untilText } from "./admission.ts";
 import type { HubSession, HubState } from "./hub_state.ts";
-import { normalizeFingerprint } from "./operators.ts";
 import type { ModerationStore, Sanction } from "./store/moderation_store.ts";
 import type { UserRecord } from "./store/history_store.ts";
 

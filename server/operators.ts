@@ -4,12 +4,7 @@
  * @module
  */
 import { CliError } from "../shared/errors.ts";
-
-/** Canonical form of a fingerprint: 64 lowercase hex digits, separators dropped. */
-export function normalizeFingerprint(text: string): string | null {
-  const hex = text.replace(/[\s:]/g, "").toLowerCase();
-  return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
-}
+import { normalizeFingerprint } from "../shared/fingerprint.ts";
 
 /** Read operator fingerprints from flags and an optional file (one per line, # comments). */
 export async function loadOperators(

@@ -3,9 +3,8 @@
  * that names one sender key in a session's set of keys already sent.
  * @module
  */
-import { encodeFrameBody } from "../shared/codec.ts";
-import { utf8 } from "../shared/bytes.ts";
-import type { ServerFrame } from "../shared/protocol.ts";
+import { relayedMessageFrame } from "../shared/message_frame.ts";
+import { encodeServerFrame, type ServerFrame } from "../shared/protocol.ts";
 import type { StoredMessage } from "./store/history_store.ts";
 
 /** Names one sender key in a session's set of keys already sent. */
@@ -38,18 +37,5 @@ export function messageFrame(
   from: string,
   history: boolean,
 ): Uint8Array {
-  return encodeFrameBody(utf8(JSON.stringify({
-    t: "msg",
-    room: m.room,
-    from,
-    seq: m.seq,
-    id: m.id,
-    epoch: m.epoch,
-    counter: m.counter,
-    ts: m.ts,
-    iv: m.iv,
-    ct: m.ct,
-    sig: m.sig,
-    ...(history ? { history: true } : {}),
-  })));
+  return encodeServerFrame(relayedMessageFrame(m, from, history));
 }
