@@ -28,6 +28,7 @@ import type { BenchIdentity } from "./identities.ts";
 import { MessageObserver } from "./message_observer.ts";
 import { MessageSender } from "./message_sender.ts";
 import type { MemberSpec, WorkerContext } from "./worker_context.ts";
+import { connectLoopbackTls } from "./tls_connect.ts";
 
 /** What every chat member of a worker shares. */
 export interface ChatSetup {
@@ -109,17 +110,7 @@ export class ChatMember {
 
   /** TLS connect, log in, and join the room (if any). Throws on any refusal. */
   async connect(): Promise<void> {
-    const conn = await Deno.connectTls({
-      hostname: "127.0.0.1",
-      port: this.#setup.port,
-      caCerts: [this.#setup.caPem],
-    });
-    try {
-      await conn.handshake();
-    } catch (error) {
-      conn.close();
-      throw error;
-    }
+    const conn = await connectLoopbackTls(this.#setup.port, this.#setup.caPem);
     this.#out = new FramedConnection(conn, {
       maxFrameBytes: 64 * 1024 * 1024,
       maxQueueBytes: 256 * 1024 * 1024,

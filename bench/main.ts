@@ -15,8 +15,16 @@ import { ensureLocalCertificates } from "../server/local_ca.ts";
 import { CpuProfiler, freePort, type ProfileSummary } from "./cpu_profile.ts";
 import { runCryptoMicro } from "./crypto_micro.ts";
 import { ensureIdentities } from "./identities.ts";
-import { runIdle } from "./idle_scenario.ts";
-import { runLoad } from "./load_scenario.ts";
+import {
+  type IdleResult,
+  type IdleScenario,
+  runIdle,
+} from "./idle_scenario.ts";
+import {
+  type LoadResult,
+  type LoadScenario,
+  runLoad,
+} from "./load_scenario.ts";
 import { judgeTargets } from "./targets.ts";
 import { sleep } from "./clock.ts";
 import { machinePercent, machineSample } from "./proc_stats.ts";
@@ -179,73 +187,68 @@ class TargetRunner {
   }
 }
 
-/** Every load scenario on every target, with the chat ÷ relay ratios. */
-async function runLoads(
-  plan: BenchPlan,
-  runner: TargetRunner,
-): Promise<LoadEntry[]> {
-  const loads: LoadEntry[] = [];
-  for (const sc of plan.loads) {
-    log(`load ${sc.name}`);
-    const entry: LoadEntry = {
-      scenario: sc,
-      chat: null,
-      relay: null,
-      ratio: null,
-    };
-    for (const kind of plan.targets) {
-      const r = await runner.on(
-        kind,
-        `load ${sc.name}`,
-        (t, p) => runLoad(sc, t, relayedFrameBytes(sc.payloadBytes), log, p),
-      );
-      entry[kind] = r;
-      if (r) {
-        log(
-          `  ${kind}: ${r.deliveredPerSec.toFixed(0)} deliveries/s, p99 ${
-            r.latencyMs.p99.toFixed(2)
-          } ms, CPU ${
-            r.serverCpuPct.toFixed(1)
-          }%, loss ${r.loss}, errors ${r.errors}`,
-        );
-      }
-    }
-    if (entry.chat && entry.relay) {
-      entry.ratio = loadRatio(entry.chat, entry.relay);
-    }
-    loads.push(entry);
-  }
-  return loads;
+/** How to run one kind of scenario on a target and compare the two targets. */
+interface ScenarioKind<S, R> {
+  label(sc: S): string;
+  run(sc: S, target: TargetProcess, profiler: CpuProfiler | null): Promise<R>;
+  ratio(chat: R, relay: R): Record<string, number>;
+  /** A progress line for one target's result, if any. */
+  say?(kind: "chat" | "relay", result: R): void;
 }
 
-/** Every idle scenario on every target, with the chat ÷ relay ratios. */
-async function runIdles(
+/** Every scenario of one kind on every target, with the chat ÷ relay ratios. */
+async function runScenarios<S, R>(
   plan: BenchPlan,
   runner: TargetRunner,
-): Promise<IdleEntry[]> {
-  const idle: IdleEntry[] = [];
-  for (const sc of plan.idle) {
-    log(`idle ${sc.connections}`);
-    const entry: IdleEntry = {
+  scenarios: S[],
+  kind: ScenarioKind<S, R>,
+) {
+  const entries = [];
+  for (const sc of scenarios) {
+    const label = kind.label(sc);
+    log(label);
+    const entry = {
       scenario: sc,
-      chat: null,
-      relay: null,
-      ratio: null,
+      chat: null as R | null,
+      relay: null as R | null,
+      ratio: null as Record<string, number> | null,
     };
-    for (const kind of plan.targets) {
-      entry[kind] = await runner.on(
-        kind,
-        `idle ${sc.connections}`,
-        (t, p) => runIdle(sc, t, log, p),
+    for (const target of plan.targets) {
+      const result = await runner.on(
+        target,
+        label,
+        (t, p) => kind.run(sc, t, p),
       );
+      entry[target] = result;
+      if (result) kind.say?.(target, result);
     }
     if (entry.chat && entry.relay) {
-      entry.ratio = idleRatio(entry.chat, entry.relay);
+      entry.ratio = kind.ratio(entry.chat, entry.relay);
     }
-    idle.push(entry);
+    entries.push(entry);
   }
-  return idle;
+  return entries;
 }
+
+const LOAD: ScenarioKind<LoadScenario, LoadResult> = {
+  label: (sc) => `load ${sc.name}`,
+  run: (sc, t, p) => runLoad(sc, t, relayedFrameBytes(sc.payloadBytes), log, p),
+  ratio: loadRatio,
+  say: (kind, r) =>
+    log(
+      `  ${kind}: ${r.deliveredPerSec.toFixed(0)} deliveries/s, p99 ${
+        r.latencyMs.p99.toFixed(2)
+      } ms, CPU ${
+        r.serverCpuPct.toFixed(1)
+      }%, loss ${r.loss}, errors ${r.errors}`,
+    ),
+};
+
+const IDLE: ScenarioKind<IdleScenario, IdleResult> = {
+  label: (sc) => `idle ${sc.connections}`,
+  run: (sc, t, p) => runIdle(sc, t, log, p),
+  ratio: idleRatio,
+};
 
 async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
   const backgroundCpuPct = await checkBackground();
@@ -257,8 +260,8 @@ async function run(plan: BenchPlan, args: string[]): Promise<BenchReport> {
   let loads: LoadEntry[], idle: IdleEntry[];
   try {
     await ensureLocalCertificates(join(dir, "certs"), ["127.0.0.1"]);
-    loads = await runLoads(plan, runner);
-    idle = await runIdles(plan, runner);
+    loads = await runScenarios(plan, runner, plan.loads, LOAD);
+    idle = await runScenarios(plan, runner, plan.idle, IDLE);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

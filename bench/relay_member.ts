@@ -9,6 +9,7 @@ import { FramedConnection } from "../shared/framed_connection.ts";
 import { now } from "./clock.ts";
 import { relayLine } from "./payload.ts";
 import type { MemberSpec, WorkerContext } from "./worker_context.ts";
+import { connectLoopbackTls } from "./tls_connect.ts";
 
 /** What every relay client of a worker shares. */
 export interface RelaySetup {
@@ -51,17 +52,7 @@ export class RelayMember {
 
   /** TLS connect and complete the handshake. */
   async connect(): Promise<void> {
-    const conn = await Deno.connectTls({
-      hostname: "127.0.0.1",
-      port: this.#setup.port,
-      caCerts: [this.#setup.caPem],
-    });
-    try {
-      await conn.handshake();
-    } catch (error) {
-      conn.close();
-      throw error;
-    }
+    const conn = await connectLoopbackTls(this.#setup.port, this.#setup.caPem);
     this.#out = new FramedConnection(conn, {
       maxFrameBytes: 1,
       maxQueueBytes: 256 * 1024 * 1024,

@@ -108,14 +108,25 @@ function table(head: string[], rows: string[][]): string {
   ].join("\n");
 }
 
+/** One table row: its name, the number of a result, the chat ÷ relay ratio, decimals. */
+type Row<R> = [string, (r: R) => number, number | undefined, number];
+
+/** The chat | relay | chat/relay table of `rows` ("-" for a target not run). */
+function comparison<R>(rows: Row<R>[], chat: R | null, relay: R | null) {
+  return table(
+    ["", "chat", "relay", "chat/relay"],
+    rows.map(([name, get, ratio, d]) => [
+      name,
+      chat ? f(get(chat), d) : "-",
+      relay ? f(get(relay), d) : "-",
+      ratio === undefined ? "" : f(ratio, 2),
+    ]),
+  );
+}
+
 function loadTable(e: LoadEntry): string {
   const s = e.scenario;
-  const rows: [
-    string,
-    (r: LoadResult) => number,
-    number | undefined,
-    number,
-  ][] = [
+  const rows: Row<LoadResult>[] = [
     ["delivered msgs/s", (r) => r.deliveredPerSec, e.ratio?.deliveredPerSec, 0],
     ["sent msgs/s", (r) => r.sentPerSec, undefined, 1],
     ["latency p50 ms", (r) => r.latencyMs.p50, e.ratio?.latencyP50, 2],
@@ -144,15 +155,7 @@ function loadTable(e: LoadEntry): string {
   }, ${
     s.durationMs / 1000
   } s, ${s.payloadBytes}-byte payload, ${s.workers} workers`;
-  const body = table(
-    ["", "chat", "relay", "chat/relay"],
-    rows.map(([name, get, ratio, d]) => [
-      name,
-      e.chat ? f(get(e.chat), d) : "-",
-      e.relay ? f(get(e.relay), d) : "-",
-      ratio === undefined ? "" : f(ratio, 2),
-    ]),
-  );
+  const body = comparison(rows, e.chat, e.relay);
   const limits = [e.chat, e.relay].filter((r) => r !== null).map((r) =>
     `${r!.target} limited by: ${r!.limitedBy}`
   ).join("; ");
@@ -160,12 +163,7 @@ function loadTable(e: LoadEntry): string {
 }
 
 function idleTable(e: IdleEntry): string {
-  const rows: [
-    string,
-    (r: IdleResult) => number,
-    number | undefined,
-    number,
-  ][] = [
+  const rows: Row<IdleResult>[] = [
     ["connections held", (r) => r.connections, undefined, 0],
     ["failed", (r) => r.failed, undefined, 0],
     [
@@ -224,15 +222,7 @@ function idleTable(e: IdleEntry): string {
     [e.chat, e.relay].some((r) => r !== null && !Number.isNaN(get(r)))
   );
   return `### idle: ${e.scenario.connections} connections, ${e.scenario.workers} workers\n\n${
-    table(
-      ["", "chat", "relay", "chat/relay"],
-      shown.map(([name, get, ratio, d]) => [
-        name,
-        e.chat ? f(get(e.chat), d) : "-",
-        e.relay ? f(get(e.relay), d) : "-",
-        ratio === undefined ? "" : f(ratio, 2),
-      ]),
-    )
+    comparison(shown, e.chat, e.relay)
   }`;
 }
 

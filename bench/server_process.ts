@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { within } from "./clock.ts";
+import { pumpLines } from "./line_stream.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const RELAYS = {
@@ -65,22 +66,13 @@ async function spawnUntilListening(
   }).spawn();
   const lines: string[] = [];
   const listening = Promise.withResolvers<number>();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for await (const chunk of stream) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        const m = /^(?:\S+ )?(?:chat: )?listening on [^\s/]+:(\d+)$/.exec(line);
-        if (m) listening.resolve(Number(m[1]));
-        lines.push(line);
-        if (lines.length > 200) lines.shift();
-      }
-    }
-  };
+  const pump = (stream: ReadableStream<Uint8Array>) =>
+    pumpLines(stream, (line) => {
+      const m = /^(?:\S+ )?(?:chat: )?listening on [^\s/]+:(\d+)$/.exec(line);
+      if (m) listening.resolve(Number(m[1]));
+      lines.push(line);
+      if (lines.length > 200) lines.shift();
+    });
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
   child.status.then((s) =>
     listening.reject(

@@ -6,6 +6,7 @@
  * @module
  */
 import { within } from "./clock.ts";
+import { pumpLines } from "./line_stream.ts";
 
 const WORKER = new URL("./worker.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -16,23 +17,6 @@ interface WorkerHandle {
   waiting: Map<number, { resolve(v: unknown): void; reject(e: Error): void }>;
   stderr: string[];
   pumps: Promise<void>[];
-}
-
-async function pumpLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of stream) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-  }
-  if (buffer) onLine(buffer);
 }
 
 /** K worker processes. */

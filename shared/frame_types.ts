@@ -59,10 +59,12 @@ export interface KeysFrame {
   roster: number;
   wraps: KeyWrap[];
 }
-/** An end-to-end encrypted message. `id` is the client's idempotency key. */
-export interface SendFrame {
-  t: "msg";
-  id: string;
+/**
+ * An encrypted message as it travels in either direction: its signed header
+ * (room, epoch, counter, timestamp; the sender is the logged-in user going
+ * up and `from` coming down) and its sealed parts in base64url.
+ */
+export interface MessageEnvelope {
   room: string;
   epoch: number;
   counter: number;
@@ -70,6 +72,11 @@ export interface SendFrame {
   iv: string;
   ct: string;
   sig: string;
+}
+/** An end-to-end encrypted message. `id` is the client's idempotency key. */
+export interface SendFrame extends MessageEnvelope {
+  t: "msg";
+  id: string;
 }
 /** Ask for the list of rooms. */
 export interface ListFrame {
@@ -196,19 +203,12 @@ export interface KeyFrame {
   sig: string;
 }
 /** A relayed (or replayed) encrypted message with its room sequence number. */
-export interface MessageFrame {
+export interface MessageFrame extends MessageEnvelope {
   t: "msg";
-  room: string;
   from: string;
   seq: number;
   /** The sender's message id (lets a sender recognise its own message). */
   id: string;
-  epoch: number;
-  counter: number;
-  ts: number;
-  iv: string;
-  ct: string;
-  sig: string;
   history?: boolean;
 }
 /** The server committed your message `id` as `seq` in `room`. */

@@ -18,7 +18,11 @@ import {
   sealMessage,
 } from "./crypto/envelope.ts";
 import type { SenderKey } from "./crypto/sender_key.ts";
-import type { MessageFrame, SendFrame } from "./frame_types.ts";
+import type {
+  MessageEnvelope,
+  MessageFrame,
+  SendFrame,
+} from "./frame_types.ts";
 
 /**
  * Encrypt and sign `body` under the sender key and build the `msg` frame a
@@ -69,16 +73,9 @@ export async function sealMessageFrame(
 }
 
 /** A sent message as the server keeps it: the client's fields and its room sequence number. */
-export interface RelayedMessage {
-  room: string;
+export interface RelayedMessage extends MessageEnvelope {
   seq: number;
   id: string;
-  epoch: number;
-  counter: number;
-  ts: number;
-  iv: string;
-  ct: string;
-  sig: string;
 }
 
 /**
