@@ -105,7 +105,7 @@ export class ChatHub {
 
   /** Every logged-in session (for shutdown). */
   sessions(): HubSession[] {
-    return [...this.#state.online.values()].flatMap((set) => [...set]);
+    return this.#state.sessions();
   }
 
   /** A session finished logging in: mark online, send its rooms. */

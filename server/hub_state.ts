@@ -95,6 +95,11 @@ export class HubState {
     return bucket;
   }
 
+  /** Every logged-in session. */
+  sessions(): HubSession[] {
+    return [...this.online.values()].flatMap((set) => [...set]);
+  }
+
   /** Send one frame to one session. */
   send(session: HubSession, frame: ServerFrame): void {
     session.sink.send(frameBytes(frame));

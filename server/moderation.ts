@@ -159,11 +159,6 @@ class ModerationActs {
     return this.state.online.get(user.userKey) ?? [];
   }
 
-  /** Every logged-in session. */
-  allSessions(): HubSession[] {
-    return [...this.state.online.values()].flatMap((set) => [...set]);
-  }
-
   /** Send one session a notice. */
   tell(session: HubSession, message: string): void {
     this.state.send(session, { t: "notice", message });
@@ -255,7 +250,7 @@ async function unmute(acts: ModerationActs, req: ModRequest): Promise<void> {
 async function setMotd(acts: ModerationActs, req: ModRequest): Promise<void> {
   const text = req.frame.text!;
   await acts.store.setSetting("motd", text);
-  for (const s of acts.allSessions()) {
+  for (const s of acts.state.sessions()) {
     acts.tell(s, `message of the day: ${text}`);
   }
 }
