@@ -7,43 +7,34 @@
  * terminals.
  * @module
  */
-import { decodeFrameBody } from "../shared/codec.ts";
 import type { MessageKind } from "../shared/crypto/envelope.ts";
 import type { Identity } from "../shared/crypto/identity.ts";
-import { ProtocolError } from "../shared/errors.ts";
+import type { ProtocolError } from "../shared/errors.ts";
 import {
   type ByteStream,
   FramedConnection,
 } from "../shared/framed_connection.ts";
-import { PROTOCOL_VERSION } from "../shared/limits.ts";
-import { dmRoomName, userKey } from "../shared/names.ts";
-import type {
-  HelloFrame,
-  JoinedFrame,
-  MemberInfo,
-  ModFrame,
-  ServerFrame,
-} from "../shared/protocol.ts";
+import { userKey } from "../shared/names.ts";
+import type { MemberInfo, ModFrame } from "../shared/protocol.ts";
 import { Announcer } from "./announcer.ts";
-import type { EngineContext } from "./engine_context.ts";
+import { createEngineContext, type EngineContext } from "./engine_context.ts";
 import type { EventSink } from "./events.ts";
+import { type FrameHandlers, frameRouter, readFrames } from "./frame_router.ts";
 import { type LivenessTimes, watchLiveness } from "./liveness.ts";
-import { loginFrame } from "./login_frame.ts";
 import { Membership } from "./membership.ts";
 import { MessageReceiver } from "./message_receiver.ts";
 import { MessageSender, type SendResult } from "./message_sender.ts";
 import { PeopleDirectory } from "./people.ts";
-import { PendingRequests } from "./pending_requests.ts";
+import { RoomRequests } from "./room_requests.ts";
 import type { RoomTopic, RoomView } from "./room_view.ts";
 import { RoomSync } from "./room_sync.ts";
-import { asServerFrame, serverFrameProblem } from "./server_frames.ts";
-import { handleServerError } from "./server_errors.ts";
-import { ServerLink } from "./server_link.ts";
+import { type ConnectionOutcome, SessionLogin } from "./session_login.ts";
 import { Transcript } from "./transcript.ts";
 import type { TrustStore } from "./trust_store.ts";
 
 export type { SendResult } from "./message_sender.ts";
 export { INITIAL_HISTORY } from "./room_sync.ts";
+export type { ConnectionOutcome } from "./session_login.ts";
 
 /** How a ChatClient is set up. */
 export interface ChatClientOptions extends LivenessTimes {
@@ -64,18 +55,6 @@ export interface ChatClientOptions extends LivenessTimes {
   invite?: string;
 }
 
-/** How one connection ended. */
-export type ConnectionOutcome = "closed" | "lost" | "refused";
-
-type FrameHandlers = {
-  [T in ServerFrame["t"]]: (
-    frame: Extract<ServerFrame, { t: T }>,
-  ) => void | Promise<void>;
-};
-
-/** A joined room's waiters are keyed `room:NAME\0` (the \0 ends the name). */
-const roomKey = (room: string) => `room:${room}\u0000`;
-
 /** One user's chat session with one server. */
 export class ChatClient {
   readonly people: PeopleDirectory;
@@ -86,10 +65,9 @@ export class ChatClient {
   #receiver: MessageReceiver;
   #sync: RoomSync;
   #membership: Membership;
+  #requests: RoomRequests;
+  #login: SessionLogin;
   #handlers: FrameHandlers;
-  #ready = Promise.withResolvers<void>();
-  #everReady = false;
-  #refusal: ProtocolError | null = null;
   #current: string;
   #closing = false;
   #closed = Promise.withResolvers<void>();
@@ -99,35 +77,39 @@ export class ChatClient {
     this.#options = options;
     this.#current = options.room;
     this.people = new PeopleDirectory(options.trust);
-    const me = userKey(options.identity.user);
-    const say = new Announcer(options.onEvent, me);
-    const pending = new PendingRequests();
-    const link = new ServerLink(
-      pending,
-      () => say.error("not connected; try again when the connection is back"),
-    );
-    this.#ctx = {
-      me,
-      identity: options.identity,
-      trust: options.trust,
+    this.#ctx = createEngineContext(options.identity, options.trust, {
       people: this.people,
       transcript: this.transcript,
-      rooms: new Map(),
-      link,
-      pending,
-      say,
-    };
+      say: new Announcer(options.onEvent, userKey(options.identity.user)),
+    });
     this.#sender = new MessageSender(this.#ctx, options.maxPending ?? 1000);
     this.#receiver = new MessageReceiver(this.#ctx, this.#sender);
     this.#sync = new RoomSync(this.#ctx);
     this.#membership = new Membership(this.#ctx);
-    this.#handlers = this.#frameHandlers();
-    this.#ready.promise.catch(() => {});
+    this.#requests = new RoomRequests(this.#ctx);
+    this.#login = new SessionLogin(this.#ctx, {
+      ...options,
+      serverLabel: options.serverLabel ?? options.serverName,
+    });
+    this.#handlers = frameRouter({
+      ctx: this.#ctx,
+      login: this.#login,
+      sender: this.#sender,
+      receiver: this.#receiver,
+      sync: this.#sync,
+      membership: this.#membership,
+      requests: this.#requests,
+      startRoom: options.room,
+      current: {
+        get: () => this.#current,
+        set: (room) => this.#current = room,
+      },
+    });
   }
 
   /** Resolves once logged in and in the first room; rejects if the first login fails. */
   get ready(): Promise<void> {
-    return this.#ready.promise;
+    return this.#login.ready;
   }
 
   /** The room plain text goes to. */
@@ -157,7 +139,7 @@ export class ChatClient {
 
   /** Why the server refused us (its error code and words), once it has. */
   get refusal(): ProtocolError | null {
-    return this.#refusal;
+    return this.#login.refusal;
   }
 
   /** Serve one connection until it ends; say how it ended. */
@@ -181,7 +163,7 @@ export class ChatClient {
         this.#ctx.say.system(`no answer from the server for ${seconds} s`),
     );
     try {
-      await this.#readFrames(conn, () => liveness.heard());
+      await readFrames(conn, this.#handlers, this.#ctx, () => liveness.heard());
     } catch (error) {
       if (!this.#closing) {
         this.#ctx.say.error(`connection failed: ${(error as Error).message}`);
@@ -191,7 +173,9 @@ export class ChatClient {
       conn.close();
       this.#connectionEnded();
     }
-    return this.#outcome();
+    const outcome = this.#login.outcome(this.#closing);
+    if (outcome === "refused") this.#sender.stop(false);
+    return outcome;
   }
 
   /**
@@ -218,12 +202,8 @@ export class ChatClient {
    * Open (or find) the direct-message room with `user`; resolves its name,
    * or null when the server refused (the error was reported).
    */
-  async openDirect(user: string): Promise<string | null> {
-    const room = dmRoomName(this.#ctx.me, user);
-    if (this.#ctx.rooms.has(room)) return room;
-    const opened = this.#ctx.pending.wait(roomKey(room), false);
-    this.#ctx.link.write({ t: "dm", user });
-    return await opened ? room : null;
+  openDirect(user: string): Promise<string | null> {
+    return this.#requests.openDirect(user);
   }
 
   /** The last topic seen in `room` (set by a member with /topic), if any. */
@@ -233,16 +213,7 @@ export class ChatClient {
 
   /** Join `room` and make it current. */
   async join(room: string): Promise<void> {
-    const joined = this.#ctx.pending.wait(roomKey(room), false);
-    this.#ctx.link.write({ t: "join", room });
-    if (!await joined) return;
-    this.#current = room;
-    const size = this.#ctx.rooms.get(room)!.members.size;
-    this.#ctx.say.system(
-      `now talking in ${this.#ctx.say.label(room)} (${size} member${
-        size === 1 ? "" : "s"
-      })`,
-    );
+    if (await this.#requests.join(room)) this.#current = room;
   }
 
   /** Make an already-joined room current. */
@@ -270,25 +241,17 @@ export class ChatClient {
    * (with notices or an error, already reported).
    */
   moderate(frame: ModFrame): Promise<void> {
-    this.#ctx.link.write(frame);
-    return this.#ctx.link.barrier();
+    return this.#requests.moderate(frame);
   }
 
   /** Ask the server for the room list; resolves once the rooms event was emitted. */
   listRooms(): Promise<void> {
-    this.#ctx.link.write({ t: "list" });
-    return this.#ctx.link.barrier();
+    return this.#requests.listRooms();
   }
 
   /** Look up a user's public keys on the server; null if there is no such user. */
   lookup(user: string): Promise<MemberInfo | null> {
-    if (!this.#ctx.link.connected) return Promise.resolve(null);
-    const found = this.#ctx.pending.wait<MemberInfo | null>(
-      `user:${userKey(user)}`,
-      null,
-    );
-    this.#ctx.link.write({ t: "lookup", user });
-    return found;
+    return this.#requests.lookup(user);
   }
 
   /**
@@ -305,7 +268,7 @@ export class ChatClient {
    * script waits here instead of having its lines refused.
    */
   async whenCanSend(): Promise<void> {
-    if (this.#closing || this.#refusal) return;
+    if (this.#closing || this.refusal) return;
     await this.#sender.whenCanSend();
   }
 
@@ -315,9 +278,9 @@ export class ChatClient {
    * gave up.
    */
   async whenIdle(): Promise<void> {
-    if (this.#closing || this.#refusal) return;
+    if (this.#closing || this.refusal) return;
     await this.#sender.whenEmpty();
-    if (!this.#closing && !this.#refusal) await this.#ctx.link.barrier();
+    if (!this.#closing && !this.refusal) await this.#ctx.link.barrier();
   }
 
   /** End the session: close the connection and stop waiting. */
@@ -338,143 +301,10 @@ export class ChatClient {
     return this.#closed.promise;
   }
 
-  async #readFrames(conn: FramedConnection, heard: () => void): Promise<void> {
-    for await (const body of conn.bodies()) {
-      const raw = decodeFrameBody(body);
-      const problem = serverFrameProblem(raw);
-      if (problem) {
-        this.#ctx.say.error(
-          `ignored a malformed frame from the server (${problem})`,
-        );
-        continue;
-      }
-      heard();
-      const frame = asServerFrame(raw);
-      const handle = this.#handlers[frame.t] as (f: ServerFrame) => unknown;
-      await handle(frame);
-    }
-  }
-
   #connectionEnded(): void {
     this.#ctx.link.attach(null);
     for (const room of this.#ctx.rooms.values()) room.connectionLost();
     this.#sync.connectionEnded();
     this.#ctx.pending.giveUpAll(); // nobody may wait for that connection's answers
-  }
-
-  #outcome(): ConnectionOutcome {
-    if (this.#closing) return "closed";
-    if (this.#refusal) {
-      this.#ready.reject(this.#refusal);
-      this.#sender.stop(false);
-      return "refused";
-    }
-    if (!this.#everReady) {
-      this.#ready.reject(
-        new Error("the server closed the connection during login"),
-      );
-    }
-    return "lost";
-  }
-
-  #frameHandlers(): FrameHandlers {
-    const { say, link } = this.#ctx;
-    return {
-      hello: (f) => this.#onHello(f),
-      welcome: (f) => {
-        if (!this.#everReady && !f.rooms.includes(this.#options.room)) {
-          link.write({ t: "join", room: this.#options.room });
-        }
-      },
-      joined: (f) => this.#onJoined(f),
-      left: (f) => {
-        this.#current = this.#membership.onLeft(
-          f.room,
-          this.#current,
-          this.#options.room,
-        );
-        this.#receiver.forgetRoom(f.room);
-      },
-      presence: (f) => this.#membership.onPresence(f),
-      key: (f) => this.#receiver.onKey(f),
-      msg: (f) => this.#receiver.onMessage(f),
-      ack: (f) => this.#receiver.onAck(f.id, f.room, f.seq),
-      history_end: (f) => this.#sync.onHistoryEnd(f),
-      error: (f) =>
-        handleServerError(f, {
-          ctx: this.#ctx,
-          sender: this.#sender,
-          sync: this.#sync,
-          everReady: this.#everReady,
-          startRoom: this.#options.room,
-          refuse: (error, close) => {
-            this.#refusal = error;
-            if (close) link.connection?.close();
-          },
-        }),
-      shutdown: (f) => say.system(`server: ${f.message}`),
-      notice: (f) => say.system(`server: ${f.message}`),
-      rooms: (f) =>
-        say.event({
-          type: "rooms",
-          rooms: f.rooms.map((r) => ({
-            room: r.room,
-            members: r.members,
-            joined: r.joined,
-            current: r.room === this.#current,
-          })),
-        }),
-      user: (f) =>
-        this.#ctx.pending.answer(`user:${userKey(f.member.user)}`, f.member),
-      ping: (f) => void link.write({ t: "pong", n: f.n }),
-      pong: (f) => link.pong(f.n),
-    };
-  }
-
-  async #onHello(frame: HelloFrame): Promise<void> {
-    if (frame.v !== PROTOCOL_VERSION) {
-      this.#refusal = new ProtocolError(
-        "version",
-        `the server speaks protocol version ${frame.v} and this client ${PROTOCOL_VERSION}; upgrade the older one`,
-      );
-      this.#ctx.link.connection?.close();
-      return;
-    }
-    this.#sender.adoptLimits(frame.maxTextBytes, {
-      burst: frame.rateBurst,
-      perSecond: frame.ratePerSecond,
-    });
-    // an invite admits the key once; later logins need none
-    const invite = this.#everReady ? undefined : this.#options.invite;
-    this.#ctx.link.write(
-      await loginFrame(
-        this.#options.identity,
-        this.#options.serverName,
-        frame,
-        invite,
-      ),
-    );
-  }
-
-  async #onJoined(frame: JoinedFrame): Promise<void> {
-    const { room, firstOnThisConnection } = await this.#membership.onJoined(
-      frame,
-    );
-    if (!this.#everReady && frame.room === this.#options.room) {
-      this.#everReady = true;
-      this.#ready.resolve();
-      this.#ctx.say.event({
-        type: "ready",
-        user: this.#options.identity.user,
-        fingerprint: this.#options.fingerprint,
-        room: frame.room,
-        server: this.#options.serverLabel ?? this.#options.serverName,
-      });
-    }
-    if (firstOnThisConnection) {
-      this.#sync.requestSync(room);
-      this.#sender.resumeRoom(room.name);
-    }
-    this.#ctx.pending.answer(roomKey(frame.room), true);
   }
 }

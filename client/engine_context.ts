@@ -5,11 +5,12 @@
  * @module
  */
 import type { Identity } from "../shared/crypto/identity.ts";
+import { userKey } from "../shared/names.ts";
 import type { Announcer } from "./announcer.ts";
 import type { PeopleDirectory } from "./people.ts";
-import type { PendingRequests } from "./pending_requests.ts";
+import { PendingRequests } from "./pending_requests.ts";
 import type { RoomView } from "./room_view.ts";
-import type { ServerLink } from "./server_link.ts";
+import { ServerLink } from "./server_link.ts";
 import type { Transcript } from "./transcript.ts";
 import type { TrustStore } from "./trust_store.ts";
 
@@ -26,4 +27,31 @@ export interface EngineContext {
   readonly link: ServerLink;
   readonly pending: PendingRequests;
   readonly say: Announcer;
+}
+
+/** The shared state of a new session for `identity`, reporting to `say`. */
+export function createEngineContext(
+  identity: Identity,
+  trust: TrustStore,
+  parts: {
+    people: PeopleDirectory;
+    transcript: Transcript;
+    say: Announcer;
+  },
+): EngineContext {
+  const pending = new PendingRequests();
+  const link = new ServerLink(
+    pending,
+    () =>
+      parts.say.error("not connected; try again when the connection is back"),
+  );
+  return {
+    me: userKey(identity.user),
+    identity,
+    trust,
+    ...parts,
+    rooms: new Map(),
+    link,
+    pending,
+  };
 }
