@@ -4,6 +4,7 @@
  * @module
  */
 import { fingerprint, formatFingerprint } from "../shared/crypto/identity.ts";
+import { toHex } from "../shared/bytes.ts";
 import { CliError } from "../shared/errors.ts";
 import { normalizeRoomName } from "../shared/names.ts";
 import { ChatClient } from "./chat_client.ts";
@@ -150,6 +151,7 @@ async function firstLogin(
       hint: loginRefusalHint(code, {
         user: args.user,
         invite: args.invite !== undefined,
+        fingerprintHex: toHex(await fingerprint(keys.identity)),
       }),
       cause: error,
     });

@@ -12,6 +12,8 @@ export interface RefusalContext {
   user: string;
   /** True when the login presented an invite code. */
   invite: boolean;
+  /** Our key's fingerprint as 64 hex digits (what an operator's /allow takes). */
+  fingerprintHex: string;
 }
 
 type HintFor = (c: RefusalContext) => string;
@@ -22,7 +24,7 @@ const HINTS: Readonly<Record<string, HintFor>> = {
   name_taken: () =>
     "that name belongs to another key on this server; pick another --user (or use the config directory that holds its key)",
   not_invited: (c) =>
-    `ask an operator to run the /allow line above, or for an invite (chat invite); \`chat id --user ${c.user}\` shows your fingerprint`,
+    `ask an operator to run: /allow ${c.fingerprintHex} (or for an invite: chat invite); \`chat id --user ${c.user}\` shows your fingerprint`,
   banned: () => "only an operator of this server can lift a ban",
   wrong_server: () =>
     "pass --server with one of the names above (the names in the server's certificate)",

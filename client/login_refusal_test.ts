@@ -2,7 +2,7 @@
 import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { keysAfterRefusal, loginRefusalHint } from "./login_refusal.ts";
 
-const context = { user: "dave", invite: true };
+const context = { user: "dave", invite: true, fingerprintHex: "ab".repeat(32) };
 const GENERIC = "check --server, --ca and --user";
 
 /** Every code the server refuses a first login with (server/*.ts). */
@@ -35,6 +35,14 @@ Deno.test("a spent invite suggests a new one, or joining without --invite", () =
   const hint = loginRefusalHint("bad_invite", context);
   assert(hint.includes("ask for a new one"), hint);
   assert(hint.includes("leave out --invite: chat join --user dave"), hint);
+});
+
+Deno.test("an invite-only refusal gives the /allow line for this key", () => {
+  const hint = loginRefusalHint("not_invited", context);
+  assert(
+    hint.includes(`ask an operator to run: /allow ${"ab".repeat(32)}`),
+    hint,
+  );
 });
 
 Deno.test("an unknown code, or none, keeps the generic hint", () => {

@@ -43,8 +43,17 @@ const ENDS_ROOM_WAITS = new Set([
   "bad_frame",
 ]);
 
-/** What to type, by error code, after the server's own words. */
-const WHAT_TO_TYPE: Readonly<Record<string, string>> = {};
+/**
+ * What to type, by error code, after the server's own words: the server
+ * says what happened and knows nothing of the client's commands.
+ */
+const WHAT_TO_TYPE: Readonly<Record<string, string>> = {
+  not_member: "/join it first",
+  history_unavailable: "try /load again later",
+  not_operator:
+    "operators are named with chat serve --op FINGERPRINT (chat id shows one)",
+  bad_room: "a direct-message room is opened with /msg USER or /query USER",
+};
 
 const refusal = (frame: ErrorFrame) =>
   new ProtocolError(frame.code, frame.message, {

@@ -176,12 +176,12 @@ Deno.test("a key an invite-only server does not admit is refused with a hint to 
   assertEquals(await stranger.end(), 1);
   const stderr = stranger.stderr.items.join("\n");
   assertIncludes(stderr, "this server is invite-only");
+  const allowed = /fingerprint ([0-9a-f]{64})/.exec(stderr)?.[1];
+  assert(allowed, stderr);
   assertIncludes(
     stderr,
-    "chat: hint: ask an operator to run the /allow line above, or for an invite",
+    `chat: hint: ask an operator to run: /allow ${allowed} (or for an invite`,
   );
-  const allowed = /\/allow ([0-9a-f]{64})/.exec(stderr)?.[1];
-  assert(allowed, stderr);
   const keys = join(stranger.configHome, "chat", "keys");
   const left = await Array.fromAsync(Deno.readDir(keys)).catch(() => []);
   assertEquals(left.map((f) => f.name), ["stranger.json"]);
