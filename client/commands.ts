@@ -4,6 +4,7 @@
  * @module
  */
 import { parseDuration } from "../shared/duration.ts";
+import { normalizeFingerprint } from "../shared/fingerprint.ts";
 import type { ModFrame } from "../shared/protocol.ts";
 import {
   normalizeRoomName,
@@ -185,16 +186,11 @@ function parseSave({ words }: Args): ParsedInput {
 }
 
 function parseAllow({ words }: Args): ParsedInput {
-  const fp = words.join("");
-  if (
-    !/^[0-9a-fA-F:]{64,95}$/.test(fp) || fp.replace(/:/g, "").length !== 64
-  ) {
+  const fingerprint = normalizeFingerprint(words.join(""));
+  if (fingerprint === null) {
     return usage("/allow FINGERPRINT (the 64 hex digits of `chat id`)");
   }
-  return ok({
-    name: "mod",
-    frame: { t: "mod", action: "allow", fingerprint: fp },
-  });
+  return ok({ name: "mod", frame: { t: "mod", action: "allow", fingerprint } });
 }
 
 function parseIgnore({ name, words }: Args): ParsedInput {

@@ -5,6 +5,7 @@
  * @module
  */
 import { decodeFrameBody } from "../shared/codec.ts";
+import { ProtocolError } from "../shared/errors.ts";
 import type { FramedConnection } from "../shared/framed_connection.ts";
 import type { JoinedFrame, ServerFrame } from "../shared/protocol.ts";
 import type { EngineContext } from "./engine_context.ts";
@@ -13,7 +14,7 @@ import type { MessageReceiver } from "./message_receiver.ts";
 import type { MessageSender } from "./message_sender.ts";
 import type { RoomRequests } from "./room_requests.ts";
 import type { RoomSync } from "./room_sync.ts";
-import { asServerFrame, serverFrameProblem } from "./server_frames.ts";
+import { parseServerFrame } from "../shared/server_frames.ts";
 import { handleServerError } from "./server_errors.ts";
 import type { SessionLogin } from "./session_login.ts";
 
@@ -104,14 +105,19 @@ export async function readFrames(
   heard: () => void,
 ): Promise<void> {
   for await (const body of conn.bodies()) {
+    // a body that is not a JSON frame at all fails the connection
     const raw = decodeFrameBody(body);
-    const problem = serverFrameProblem(raw);
-    if (problem) {
-      ctx.say.error(`ignored a malformed frame from the server (${problem})`);
+    let frame: ServerFrame;
+    try {
+      frame = parseServerFrame(raw);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      ctx.say.error(
+        `ignored a malformed frame from the server (${error.message})`,
+      );
       continue;
     }
     heard();
-    const frame = asServerFrame(raw);
     await (handlers[frame.t] as (f: ServerFrame) => unknown)(frame);
   }
 }

@@ -3,7 +3,7 @@
  * host, a dropped network): ping when quiet, give up when silent.
  * @module
  */
-import { encodeFrame } from "../shared/codec.ts";
+import { encodeClientFrame } from "../shared/client_frames.ts";
 import type { FramedConnection } from "../shared/framed_connection.ts";
 
 /** When to ping and when to give up. */
@@ -40,7 +40,7 @@ export function watchLiveness(
       conn.close();
     } else if (quiet >= pingAfter && !pinged) {
       pinged = true;
-      conn.send(encodeFrame({ t: "ping", n: Date.now() }));
+      conn.send(encodeClientFrame({ t: "ping", n: Date.now() }));
     }
   }, Math.max(50, Math.min(5000, pingAfter / 4)));
   return {

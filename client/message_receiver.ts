@@ -5,16 +5,12 @@
  * Our own messages are reported once the server acknowledged them.
  * @module
  */
-import { fromBase64Url } from "../shared/bytes.ts";
-import {
-  decodeBody,
-  type MessageBody,
-  openMessage,
-} from "../shared/crypto/envelope.ts";
+import type { MessageBody } from "../shared/crypto/envelope.ts";
 import { ReplayGuard } from "../shared/crypto/replay_guard.ts";
 import { unwrapSenderKey } from "../shared/crypto/sender_key.ts";
 import { CryptoError } from "../shared/errors.ts";
 import { userKey } from "../shared/names.ts";
+import { openMessageFrame } from "../shared/message_frame.ts";
 import type { KeyFrame, MessageFrame } from "../shared/protocol.ts";
 import type { EngineContext } from "./engine_context.ts";
 import type { MessageEvent } from "./events.ts";
@@ -169,18 +165,7 @@ export class MessageReceiver {
       return null;
     }
     try {
-      const plain = await openMessage(key, {
-        room: frame.room,
-        sender: frame.from,
-        epoch: frame.epoch,
-        counter: frame.counter,
-        ts: frame.ts,
-      }, {
-        iv: fromBase64Url(frame.iv),
-        ct: fromBase64Url(frame.ct),
-        sig: fromBase64Url(frame.sig),
-      }, sender.verifyKey);
-      return decodeBody(plain);
+      return await openMessageFrame(key, frame, sender.verifyKey);
     } catch (error) {
       const reason = error instanceof CryptoError ? error.message : "malformed";
       this.#ctx.say.error(`rejected a message from ${frame.from}: ${reason}`);

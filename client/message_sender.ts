@@ -5,11 +5,12 @@
  * message sent again goes before the ones typed after it.
  * @module
  */
-import { toBase64Url, utf8 } from "../shared/bytes.ts";
-import { encodeBody, type MessageBody } from "../shared/crypto/envelope.ts";
-import { sealMessage } from "../shared/crypto/envelope.ts";
-import { newSenderKey, wrapSenderKey } from "../shared/crypto/sender_key.ts";
+import { utf8 } from "../shared/bytes.ts";
+import type { MessageBody } from "../shared/crypto/envelope.ts";
+import { newSenderKey } from "../shared/crypto/sender_key.ts";
+import { wrapKeysFrame } from "../shared/keys_frame.ts";
 import { DEFAULT_LIMITS } from "../shared/limits.ts";
+import { sealMessageFrame } from "../shared/message_frame.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { Outbox, type OutgoingMessage } from "./outbox.ts";
 import { Pacer } from "./pacer.ts";
@@ -213,28 +214,19 @@ export class MessageSender {
       // a re-sent message keeps the time it was first written
       ts: message.ts || Date.now(),
     };
-    const sealed = await sealMessage(
+    const frame = await sealMessageFrame(
       key,
       header,
-      encodeBody(message.body),
+      message.body,
       this.#ctx.identity.signingKey,
+      message.id,
     );
     if (conn !== this.#ctx.link.connection) return; // gone while sealing
     message.epoch = header.epoch;
     message.counter = header.counter;
     message.ts = header.ts;
     message.sentOn = conn;
-    this.#ctx.link.write({
-      t: "msg",
-      id: message.id,
-      room: room.name,
-      epoch: header.epoch,
-      counter: header.counter,
-      ts: header.ts,
-      iv: toBase64Url(sealed.iv),
-      ct: toBase64Url(sealed.ct),
-      sig: toBase64Url(sealed.sig),
-    });
+    this.#ctx.link.write(frame);
   }
 
   /**
@@ -272,21 +264,14 @@ export class MessageSender {
       );
       return false;
     });
-    const wraps = await Promise.all(recipients.map((m) =>
-      wrapSenderKey(
+    this.#ctx.link.write(
+      await wrapKeysFrame(
         key,
         roster,
-        { user: m.key, encryptKey: m.encryptKey },
+        recipients.map((m) => ({ user: m.key, encryptKey: m.encryptKey })),
         this.#ctx.identity.signingKey,
-      )
-    ));
-    this.#ctx.link.write({
-      t: "keys",
-      room: room.name,
-      epoch: key.epoch,
-      roster,
-      wraps,
-    });
+      ),
+    );
     // if the roster moved meanwhile, this key is stale and the next send rotates
     room.adoptOwnKey(key, roster);
   }

@@ -5,7 +5,7 @@
  * "everything sent before it has been answered".
  * @module
  */
-import { encodeFrame, type RawFrame } from "../shared/codec.ts";
+import { encodeClientFrame } from "../shared/client_frames.ts";
 import type { FramedConnection } from "../shared/framed_connection.ts";
 import type { ClientFrame } from "../shared/protocol.ts";
 import type { PendingRequests } from "./pending_requests.ts";
@@ -44,7 +44,7 @@ export class ServerLink {
       this.#notConnected();
       return false;
     }
-    this.#conn.send(encodeFrame(frame as unknown as RawFrame));
+    this.#conn.send(encodeClientFrame(frame));
     return true;
   }
 

@@ -10,7 +10,7 @@ import { ProtocolError } from "../shared/errors.ts";
 import { PROTOCOL_VERSION } from "../shared/limits.ts";
 import type { HelloFrame, WelcomeFrame } from "../shared/protocol.ts";
 import type { EngineContext } from "./engine_context.ts";
-import { loginFrame } from "./login_frame.ts";
+import { loginFrame } from "../shared/login_frame.ts";
 import type { MessageSender } from "./message_sender.ts";
 
 /** How the session logs in and what it reports when it is in. */

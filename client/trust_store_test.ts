@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { TrustStore } from "./trust_store.ts";
+import { CliError } from "../shared/errors.ts";
 import {
   assert,
   assertEquals,
@@ -184,14 +185,11 @@ Deno.test({
       await Deno.chmod(path, 0o644);
       const error = await assertRejects(
         () => TrustStore.open(dir, "alice"),
-        Error,
+        CliError,
       );
       assertIncludes(error.message, path);
       assertIncludes(error.message, "can be read by other users");
-      assertEquals(
-        (error as Error & { hint?: string }).hint,
-        `run: chmod 600 ${path}`,
-      );
+      assertEquals(error.hint, `run: chmod 600 ${path}`);
     });
   },
 });

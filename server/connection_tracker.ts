@@ -5,7 +5,7 @@
  * idle-timeout is dropped.
  * @module
  */
-import { encodeFrame } from "../shared/codec.ts";
+import { encodeServerFrame } from "../shared/server_frames.ts";
 import type { FramedConnection } from "../shared/framed_connection.ts";
 
 /** The limits the tracker enforces. */
@@ -111,7 +111,7 @@ export class ConnectionTracker {
         t.framed.close();
       } else if (idle >= this.#limits.idlePingMs && !t.pinged) {
         t.pinged = true;
-        t.framed.send(encodeFrame({ t: "ping", n: ++this.#pings }));
+        t.framed.send(encodeServerFrame({ t: "ping", n: ++this.#pings }));
       }
     }
   }

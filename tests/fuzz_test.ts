@@ -45,7 +45,7 @@ import {
   openMessage,
   sealMessage,
 } from "../shared/crypto/envelope.ts";
-import { serverFrameProblem } from "../client/server_frames.ts";
+import { serverFrameProblem } from "../shared/server_frames.ts";
 import {
   DEFAULT_SERVER_CONFIG,
   type ServerConfig,

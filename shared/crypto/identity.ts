@@ -16,6 +16,13 @@ import { CryptoError } from "../errors.ts";
 import { userKey } from "../names.ts";
 import { sign, verify } from "./ed25519.ts";
 import { identityKeyProblem } from "./ed25519_key_check.ts";
+import {
+  exportPrivateKey,
+  generateSigningKeyPair,
+  importDecryptKey,
+  importSigningKey,
+  rawPublicKey,
+} from "./private_keys.ts";
 
 // Signing lives in ed25519.ts; re-exported for callers that import it here.
 export { sign, verify };
@@ -59,10 +66,7 @@ const RSA_PARAMS: RsaHashedKeyGenParams = {
 
 /** Generate a fresh identity (takes ~1 s: RSA-3072 key generation). */
 export async function generateIdentity(user: string): Promise<Identity> {
-  const ed = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
+  const ed = await generateSigningKeyPair();
   const rsa = await crypto.subtle.generateKey(RSA_PARAMS, true, [
     "encrypt",
     "decrypt",
@@ -70,7 +74,7 @@ export async function generateIdentity(user: string): Promise<Identity> {
   return {
     user,
     uid: crypto.randomUUID(),
-    idKey: new Uint8Array(await crypto.subtle.exportKey("raw", ed.publicKey)),
+    idKey: await rawPublicKey(ed.publicKey),
     encKey: new Uint8Array(
       await crypto.subtle.exportKey("spki", rsa.publicKey),
     ),
@@ -87,7 +91,7 @@ export async function exportIdentity(
   created = new Date(),
 ): Promise<StoredIdentity> {
   const pkcs8 = async (key: CryptoKey) =>
-    toBase64Url(new Uint8Array(await crypto.subtle.exportKey("pkcs8", key)));
+    toBase64Url(await exportPrivateKey(key));
   return {
     format: "chat-identity-v1",
     user: identity.user,
@@ -110,19 +114,9 @@ export async function importIdentity(
   try {
     const idKey = fromBase64Url(stored.idPublic);
     const encKey = fromBase64Url(stored.encPublic);
-    const signingKey = await crypto.subtle.importKey(
-      "pkcs8",
-      fromBase64Url(stored.idPrivate),
-      { name: "Ed25519" },
-      false,
-      ["sign"],
-    );
-    const decryptKey = await crypto.subtle.importKey(
-      "pkcs8",
+    const signingKey = await importSigningKey(fromBase64Url(stored.idPrivate));
+    const decryptKey = await importDecryptKey(
       fromBase64Url(stored.encPrivate),
-      { name: "RSA-OAEP", hash: "SHA-256" },
-      false,
-      ["decrypt"],
     );
     checkRsaKey(decryptKey);
     const identity: Identity = {
