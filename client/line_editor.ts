@@ -6,6 +6,11 @@
  *
  * @module
  */
+import { codePointWidth, displayWidth } from "./display_width.ts";
+
+import { CSI_KEYS, isInsertable, type Key, SS3_KEYS } from "./terminal_keys.ts";
+
+export { codePointWidth, displayWidth } from "./display_width.ts";
 
 /** What the editor asks its owner to do after some input. */
 export type EditorAction =
@@ -26,116 +31,9 @@ export interface LineEditorOptions {
 const _ESC = "\x1b";
 const _MAX_CSI_LENGTH = 32;
 
-const _WIDE_RANGES: ReadonlyArray<readonly [number, number]> = [
-  [0x1100, 0x115f],
-  [0x2e80, 0xa4cf],
-  [0xac00, 0xd7a3],
-  [0xf900, 0xfaff],
-  [0xfe30, 0xfe4f],
-  [0xff00, 0xff60],
-  [0xffe0, 0xffe6],
-  [0x1f300, 0x1f64f],
-  [0x1f900, 0x1f9ff],
-  [0x20000, 0x3fffd],
-];
-
-const _ZERO_WIDTH_RANGES: ReadonlyArray<readonly [number, number]> = [
-  [0x0300, 0x036f], // combining diacritical marks
-  [0x1ab0, 0x1aff], // combining diacritical marks extended
-  [0x1dc0, 0x1dff], // combining diacritical marks supplement
-  [0x200b, 0x200f], // zero-width space, joiners, direction marks
-  [0x20d0, 0x20ff], // combining marks for symbols
-  [0xfe00, 0xfe0f], // variation selectors
-  [0xfe20, 0xfe2f], // combining half marks
-];
-
-function _inRanges(
-  cp: number,
-  ranges: ReadonlyArray<readonly [number, number]>,
-): boolean {
-  return ranges.some(([lo, hi]) => cp >= lo && cp <= hi);
-}
-
-/**
- * How many terminal columns one code point occupies: 2 for East Asian wide
- * characters and wide emoji, 0 for combining marks and zero-width joiners,
- * 1 for everything else.
- */
-export function codePointWidth(cp: number): 0 | 1 | 2 {
-  if (_inRanges(cp, _ZERO_WIDTH_RANGES)) return 0;
-  if (_inRanges(cp, _WIDE_RANGES)) return 2;
-  return 1;
-}
-
-/**
- * How many terminal columns `s` occupies when printed. SGR colour sequences
- * (`ESC [ ... m`) count as zero width, so a coloured prompt measures the same
- * as its plain text.
- *
- * @example
- * ```ts
- * displayWidth("\x1b[1;32mé日\x1b[0m"); // 3
- * ```
- */
-export function displayWidth(s: string): number {
-  const cps = [...s];
-  let width = 0;
-  for (let i = 0; i < cps.length; i++) {
-    const ch = cps[i] as string;
-    if (ch === _ESC && cps[i + 1] === "[") {
-      let j = i + 2;
-      while (j < cps.length && /^[0-9;:]$/.test(cps[j] as string)) j++;
-      if (cps[j] === "m") {
-        i = j;
-        continue;
-      }
-    }
-    width += codePointWidth(ch.codePointAt(0) as number);
-  }
-  return width;
-}
-
 function _width(ch: string | undefined): number {
   return ch === undefined ? 0 : codePointWidth(ch.codePointAt(0) as number);
 }
-
-function _isInsertable(cp: number): boolean {
-  if (cp < 0x20 || cp === 0x7f) return false; // C0 controls and DEL
-  if (cp >= 0x80 && cp < 0xa0) return false; // C1 controls
-  return cp < 0xd800 || cp > 0xdfff; // no lone surrogates
-}
-
-type _Key =
-  | "left"
-  | "right"
-  | "home"
-  | "end"
-  | "up"
-  | "down"
-  | "delete";
-
-const _CSI_KEYS: Readonly<Record<string, _Key>> = {
-  "A": "up",
-  "B": "down",
-  "C": "right",
-  "D": "left",
-  "H": "home",
-  "F": "end",
-  "1~": "home",
-  "7~": "home",
-  "4~": "end",
-  "8~": "end",
-  "3~": "delete",
-};
-
-const _SS3_KEYS: Readonly<Record<string, _Key>> = {
-  "A": "up",
-  "B": "down",
-  "C": "right",
-  "D": "left",
-  "H": "home",
-  "F": "end",
-};
 
 /**
  * A single-line editor with history; holds the text being typed and the
@@ -299,7 +197,7 @@ export class LineEditor {
         this.#state = "ground";
         if (cp >= 0x40 && cp <= 0x7e) {
           const key = this.#csi.length <= _MAX_CSI_LENGTH
-            ? _CSI_KEYS[this.#csi + ch]
+            ? CSI_KEYS[this.#csi + ch]
             : undefined;
           if (key !== undefined) this.#key(key);
           return;
@@ -308,7 +206,7 @@ export class LineEditor {
       case "ss3": {
         this.#state = "ground";
         if (cp >= 0x20 && cp <= 0x7e) {
-          const key = _SS3_KEYS[ch];
+          const key = SS3_KEYS[ch];
           if (key !== undefined) this.#key(key);
           return;
         }
@@ -321,7 +219,7 @@ export class LineEditor {
       // second half of "\r\n": one Enter
     } else if (cp < 0x20 || cp === 0x7f) {
       this.#control(ch, actions);
-    } else if (_isInsertable(cp)) {
+    } else if (isInsertable(cp)) {
       this.#chars.splice(this.#cursor, 0, ch);
       this.#cursor++;
     }
@@ -367,7 +265,7 @@ export class LineEditor {
     }
   }
 
-  #key(key: _Key): void {
+  #key(key: Key): void {
     switch (key) {
       case "left":
         this.#cursor = this.#previousStop(this.#cursor);
