@@ -13,7 +13,7 @@ import { DEFAULT_LIMITS } from "../shared/limits.ts";
 import { sealMessageFrame } from "../shared/message_frame.ts";
 import type { EngineContext } from "./engine_context.ts";
 import { Outbox, type OutgoingMessage } from "./outbox.ts";
-import { Pacer } from "./pacer.ts";
+import { pacedRate, pacerFor } from "./pacer.ts";
 import type { RoomView } from "./room_view.ts";
 
 /** Whether send() queued the message or refused it (the reason was reported). */
@@ -31,7 +31,8 @@ const MAX_TRIES = 5;
 export class MessageSender {
   #ctx: EngineContext;
   #outbox: Outbox;
-  #pacer = new Pacer(10, 2);
+  /** Paced to the defaults (10 at once, 2/s) until a server tells its own. */
+  #pacer = pacerFor(10, 2);
   #chain: Promise<void> = Promise.resolve();
   #pacing: { timer: ReturnType<typeof setTimeout>; wake: () => void } | null =
     null;
@@ -43,7 +44,6 @@ export class MessageSender {
   constructor(ctx: EngineContext, maxPending: number) {
     this.#ctx = ctx;
     this.#outbox = new Outbox(maxPending);
-    this.#pacer.setRate(10, 2); // the defaults, until a server tells its own
   }
 
   /** Messages sent but not yet acknowledged. */
@@ -63,7 +63,8 @@ export class MessageSender {
   ): void {
     this.#maxTextBytes = maxTextBytes;
     if (rate.burst !== undefined && rate.perSecond) {
-      this.#pacer.setRate(rate.burst, rate.perSecond);
+      const paced = pacedRate(rate.burst, rate.perSecond);
+      this.#pacer.setRate(paced.burst, paced.perSecond);
     }
   }
 
@@ -234,7 +235,7 @@ export class MessageSender {
    * Transmissions are chained, so the wait keeps them in typed order.
    */
   async #paced(): Promise<void> {
-    let delay = this.#pacer.delay();
+    let delay = this.#pacer.msUntilToken();
     while (delay > 0 && !this.#closing) {
       await new Promise<void>((wake) => {
         const timer = setTimeout(() => {
@@ -243,7 +244,7 @@ export class MessageSender {
         }, delay);
         this.#pacing = { timer, wake };
       });
-      delay = this.#pacer.delay();
+      delay = this.#pacer.msUntilToken();
     }
     this.#pacer.take();
   }

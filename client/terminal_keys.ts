@@ -37,11 +37,7 @@ export const CSI_KEYS: Readonly<Record<string, Key>> = {
 };
 
 /** `ESC O …` sequences (application cursor mode) and the keys they mean. */
-export const SS3_KEYS: Readonly<Record<string, Key>> = {
-  "A": "up",
-  "B": "down",
-  "C": "right",
-  "D": "left",
-  "H": "home",
-  "F": "end",
-};
+export const SS3_KEYS: Readonly<Record<string, Key>> = Object.fromEntries(
+  // the one-letter CSI keys: arrows, Home, End
+  Object.entries(CSI_KEYS).filter(([sequence]) => sequence.length === 1),
+);

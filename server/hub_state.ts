@@ -12,7 +12,7 @@ import {
 } from "../shared/protocol.ts";
 import type { FrameSink } from "../shared/framed_connection.ts";
 import type { UserRegistry } from "./registry.ts";
-import { TokenBucket } from "./token_bucket.ts";
+import { TokenBucket } from "../shared/token_bucket.ts";
 import type { Admission } from "./admission.ts";
 import type { RoomState } from "./room_state.ts";
 import type { HistoryStore, UserRecord } from "./store/history_store.ts";

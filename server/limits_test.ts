@@ -1,5 +1,5 @@
 import { LoginThrottle } from "./login_throttle.ts";
-import { TokenBucket } from "./token_bucket.ts";
+import { TokenBucket } from "../shared/token_bucket.ts";
 
 function assertEquals(actual: unknown, expected: unknown): void {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
@@ -62,4 +62,18 @@ Deno.test("the login throttle blocks an address after max failures and forgives 
   assertEquals(throttle.blocked("10.0.0.2"), false);
   now = 60_001;
   assertEquals(throttle.blocked("10.0.0.1"), false);
+});
+
+Deno.test("a token bucket emptied waits a full interval; a new rate starts full", () => {
+  let now = 0;
+  const bucket = new TokenBucket(10, 4, () => now);
+  bucket.empty();
+  assertEquals(bucket.msUntilToken(), 250);
+  bucket.setRate(2, 1);
+  assertEquals([bucket.take(), bucket.take(), bucket.take()], [
+    true,
+    true,
+    false,
+  ]);
+  assertEquals(bucket.msUntilToken(), 1000);
 });

@@ -5,6 +5,7 @@
  * plaintext to store.
  * @module
  */
+import type { MessageEnvelope } from "../../shared/frame_types.ts";
 
 /** A registered user: the first key to claim a name owns it. */
 export interface UserRecord {
@@ -41,17 +42,10 @@ export interface StoredWrap {
 }
 
 /** A message envelope as stored (all binary fields base64url, as on the wire). */
-export interface StoredMessage {
-  room: string;
+export interface StoredMessage extends MessageEnvelope {
   seq: number;
   id: string;
   sender: string;
-  epoch: number;
-  counter: number;
-  ts: number;
-  iv: string;
-  ct: string;
-  sig: string;
 }
 
 /** The result of appending: the sequence number, and whether the id was seen before. */

@@ -9,7 +9,7 @@ import { canonicalEncode, LABELS } from "../canonical.ts";
 import { fromBase64Url, toBase64Url } from "../bytes.ts";
 import { CryptoError } from "../errors.ts";
 import { userKey } from "../names.ts";
-import type { KeyWrap } from "../protocol.ts";
+import type { KeyFrame, KeyWrap } from "../protocol.ts";
 import { sign, verify } from "./ed25519.ts";
 
 /** One sender's key for one room and epoch. */
@@ -112,14 +112,7 @@ export async function wrapSenderKey(
 }
 
 /** A wrapped key as received: who sent it, for which room/epoch/roster. */
-export interface ReceivedWrap {
-  room: string;
-  from: string;
-  epoch: number;
-  roster: number;
-  wrap: string;
-  sig: string;
-}
+export type ReceivedWrap = Omit<KeyFrame, "t">;
 
 /**
  * Verify the sender's signature over the wrap, then (only then) unwrap it

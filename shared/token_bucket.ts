@@ -1,6 +1,8 @@
 /**
- * A token bucket: up to `burst` actions at once, then `perSecond` more
- * per second. Used for the per-user message rate.
+ * A token bucket: up to `burst` actions at once, then `perSecond` more per
+ * second. The server keeps one per user for messages and refuses what it
+ * cannot take (or waits a moment for it); the client keeps one to pace
+ * itself below the rate the server announced, and asks how long to wait.
  * @module
  */
 
@@ -35,6 +37,20 @@ export class TokenBucket {
     if (this.#tokens >= 1) return 0;
     // less a hair for floating-point error (0.002 / 2 * 1000 is not quite 1)
     return Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000 - 1e-6);
+  }
+
+  /** Spend every token: the next one comes a full interval from now. */
+  empty(): void {
+    this.#refill();
+    this.#tokens = 0;
+  }
+
+  /** Change the rate and start full again. */
+  setRate(burst: number, perSecond: number): void {
+    this.#burst = burst;
+    this.#perSecond = perSecond;
+    this.#tokens = burst;
+    this.#last = this.#now();
   }
 
   #refill(): void {
