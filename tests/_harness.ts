@@ -116,6 +116,7 @@ export class ServerProcess {
   #pumps: Promise<void>[];
   /** Whether start() made `dir` (and so removes it on dispose). */
   #ownsDir: boolean;
+  #exited = false;
 
   private constructor(
     dir: string,
@@ -131,6 +132,15 @@ export class ServerProcess {
       pumpLines(child.stdout, (l) => this.output.push(l)),
       pumpLines(child.stderr, (l) => this.output.push(l)),
     ];
+    child.status.then(() => this.#exited = true);
+  }
+
+  /** True while the server process has not exited. */
+  running(): Promise<boolean> {
+    // let an exit that already happened be noticed first
+    return new Promise((resolve) =>
+      setTimeout(() => resolve(!this.#exited), 0)
+    );
   }
 
   /** The CA file clients trust. */
