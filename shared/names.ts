@@ -30,25 +30,36 @@ export function userKey(name: string): string {
 
 /**
  * The look-alike skeleton: two names with the same skeleton cannot both be
- * registered. Folds case, digits that pass for letters, `rn`/`vv`, and `_`/`-`.
+ * registered. Folds case; digits that read as letters (`0`→o, `1`→l, `2`→z,
+ * `5`→s, `6`/`8`→b, `9`→g) and `i`→l; the pairs `rn`→m, `vv`→w, `cl`→d;
+ * `_` into `-`, runs of `-` into one, and trailing `-`/`_` away.
  * @example
  * ```ts
  * import { usernameSkeleton } from "./names.ts";
  * console.assert(usernameSkeleton("A1ice") === usernameSkeleton("alice"));
+ * console.assert(usernameSkeleton("clave") === usernameSkeleton("dave"));
+ * console.assert(usernameSkeleton("alice-") === usernameSkeleton("alice"));
  * ```
  */
 export function usernameSkeleton(name: string): string {
   return name.toLowerCase()
+    .replace(/[0-9i_]/g, (c) => SKELETON_MAP[c] ?? c)
     .replaceAll("rn", "m")
     .replaceAll("vv", "w")
-    .replace(/[01i5_]/g, (c) => SKELETON_MAP[c] ?? c);
+    .replaceAll("cl", "d")
+    .replace(/-+/g, "-")
+    .replace(/-+$/, "");
 }
 
 const SKELETON_MAP: Record<string, string> = {
   "0": "o",
   "1": "l",
   "i": "l",
+  "2": "z",
   "5": "s",
+  "6": "b",
+  "8": "b",
+  "9": "g",
   "_": "-",
 };
 

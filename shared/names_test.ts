@@ -93,6 +93,28 @@ Deno.test("usernameSkeleton maps look-alike names to the same skeleton", () => {
   }
 });
 
+const ASCII_LOOKALIKES: [string, string][] = [
+  ["clave", "dave"],
+  ["c1ave", "dave"],
+  ["2ed", "zed"],
+  ["alice-", "alice"],
+  ["alice_", "alice"],
+  ["alice--", "alice"],
+  ["a--b", "a-b"],
+  ["a__b", "a-b"],
+  ["b6b", "bbb"],
+  ["8ob", "bob"],
+  ["9reg", "greg"],
+  ["5ally2", "sallyz"],
+  ["rnarc-", "marc"],
+];
+
+for (const [lookalike, name] of ASCII_LOOKALIKES) {
+  Deno.test(`usernameSkeleton folds ${lookalike} into ${name}`, () => {
+    assertEquals(usernameSkeleton(lookalike), usernameSkeleton(name));
+  });
+}
+
 Deno.test("usernameSkeleton keeps genuinely different names apart", () => {
   const pairs = [
     ["alice", "bob"],
@@ -101,6 +123,10 @@ Deno.test("usernameSkeleton keeps genuinely different names apart", () => {
     ["carol", "carl"],
     ["ann", "anne"],
     ["a-b", "ab"],
+    ["dave", "dove"],
+    ["zed", "ted"],
+    ["alice-b", "alice"],
+    ["cave", "dave"],
   ];
   for (const [a, b] of pairs) {
     assertNotEquals(usernameSkeleton(a!), usernameSkeleton(b!), `${a} / ${b}`);
