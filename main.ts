@@ -92,6 +92,9 @@ async function join(args: string[]): Promise<void> {
       "--invite already carries the server and its CA; drop --server and --ca",
     );
   }
+  if (v.escape === true && v.json !== true) {
+    throw usageError("--escape only applies to --json output; add --json");
+  }
   const code = await runJoinCommand({
     user: v.user,
     server: v.server as string | undefined,
@@ -99,6 +102,7 @@ async function join(args: string[]): Promise<void> {
     invite: v.invite as string | undefined,
     room: (v.room as string | undefined) ?? "general",
     json: v.json === true,
+    escape: v.escape === true,
   });
   Deno.exit(code);
 }

@@ -41,6 +41,7 @@ export const JOIN_OPTIONS = {
   ca: { type: "string" },
   room: { type: "string" },
   json: { type: "boolean" },
+  escape: { type: "boolean" },
   invite: { type: "string" },
 } as const;
 
@@ -58,6 +59,8 @@ export interface JoinArgs {
   invite: string | undefined;
   room: string;
   json: boolean;
+  /** With json: control, bidi and zero-width characters as `\uXXXX` text. */
+  escape?: boolean;
 }
 
 /** Where to connect and which CA to trust, and why (for the user). */
@@ -192,7 +195,7 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
   const ui = interactive ? new TerminalUi(identity.user, current) : null;
   const emit: (event: ChatEvent) => void = ui
     ? ui.show
-    : lineModePrinter(args.json, identity.user, current);
+    : lineModePrinter(args.json, identity.user, current, args.escape === true);
 
   client = new ChatClient({
     identity,

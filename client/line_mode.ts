@@ -11,17 +11,57 @@ import { writeStdout } from "./output.ts";
 /** Longest input line accepted, in UTF-16 code units; longer lines are skipped with an error. */
 export const MAX_INPUT_LINE = 64 * 1024;
 
-/** Print events for a pipe: JSON lines or uncoloured text. */
+/**
+ * C0 controls but tab and newline, DEL, C1 controls, soft hyphen, zero-width
+ * and bidi-control characters: what `--json --escape` writes as `\uXXXX`.
+ */
+const INVISIBLE = new RegExp(
+  "[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u00ad\\u061c" +
+    "\\u180e\\u200b-\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2069" +
+    "\\ufeff\\ufff9-\\ufffb]",
+  "g",
+);
+
+/**
+ * `text` with every control, bidi and zero-width character replaced by the
+ * six characters of its `\uXXXX` escape, so that neither the JSON line nor
+ * the string a script reads from it can move a cursor or reorder text.
+ * @example
+ * ```ts
+ * import { escapeInvisible } from "./line_mode.ts";
+ * console.assert(escapeInvisible("a\u202eb") === "a\\u202eb");
+ * ```
+ */
+export function escapeInvisible(text: string): string {
+  return text.replace(
+    INVISIBLE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** JSON.stringify replacer: every string value through escapeInvisible. */
+function escapingStrings(_key: string, value: unknown): unknown {
+  return typeof value === "string" ? escapeInvisible(value) : value;
+}
+
+/**
+ * Print events for a pipe: JSON lines (text exact, or with `escape` every
+ * string through escapeInvisible) or uncoloured, sanitised text.
+ */
 export function lineModePrinter(
   json: boolean,
   me: string,
   currentRoom: () => string,
+  escape = false,
 ): (event: ChatEvent) => void {
   const renderer = new EventRenderer({ color: false, me });
   return (event) => {
     if (event.type === "clear") return; // a terminal's business
     if (json) {
-      writeStdout(JSON.stringify(event) + "\n");
+      const line = escape
+        ? JSON.stringify(event, escapingStrings)
+        : JSON.stringify(event);
+      writeStdout(line + "\n");
       return;
     }
     const text = renderer.render(event, currentRoom());
