@@ -52,6 +52,15 @@ CREATE TABLE IF NOT EXISTS messages (
 ) WITHOUT ROWID;
 DROP INDEX IF EXISTS messages_by_sender_id;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (room, sender, msg_id);
+CREATE INDEX IF NOT EXISTS messages_by_epoch ON messages (room, sender, epoch, seq);
+CREATE INDEX IF NOT EXISTS sender_keys_by_recipient
+  ON sender_keys (room, recipient, sender, epoch);
+CREATE TABLE IF NOT EXISTS seq_marks (
+  room TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (room, at)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sanctions (
   fingerprint TEXT NOT NULL,
   kind TEXT NOT NULL,
@@ -77,6 +86,11 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 `;
+
+/** The bytes a stored message counts against a quota (its columns are ASCII). */
+const MESSAGE_BYTES = "length(msg_id) + length(iv) + length(ct) + length(sig)";
+/** The bytes a stored wrap counts against a quota. */
+const WRAP_BYTES = "length(wrap) + length(sig)";
 
 /** Every statement the store runs, by name. */
 const SQL = {
@@ -105,16 +119,50 @@ const SQL = {
     "UPDATE rooms SET last_seq = last_seq + 1 WHERE room = ? RETURNING last_seq",
   insertMessage:
     "INSERT INTO messages (room, seq, msg_id, sender, epoch, counter, ts, iv, ct, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  history: `SELECT m.* FROM messages m
-         JOIN sender_keys k ON k.room = m.room AND k.sender = m.sender
+  // the first and last message a recipient holds a key for: one index
+  // probe per (sender, epoch) wrap they hold, none per message
+  readableBounds: `SELECT
+         MIN((SELECT m.seq FROM messages m WHERE m.room = k.room
+           AND m.sender = k.sender AND m.epoch = k.epoch
+           ORDER BY m.seq ASC LIMIT 1)) AS lo,
+         MAX((SELECT m.seq FROM messages m WHERE m.room = k.room
+           AND m.sender = k.sender AND m.epoch = k.epoch
+           ORDER BY m.seq DESC LIMIT 1)) AS hi
+         FROM sender_keys k WHERE k.room = ? AND k.recipient = ?`,
+  // one bounded window of seqs, walked by the primary key (CROSS JOIN keeps
+  // messages outermost); the wrap is a primary-key probe per row
+  historyWindow: `SELECT m.* FROM messages m CROSS JOIN sender_keys k
+         WHERE m.room = ? AND m.seq < ? AND m.seq >= ?
+           AND k.room = m.room AND k.sender = m.sender
            AND k.epoch = m.epoch AND k.recipient = ?
-         WHERE m.room = ? AND m.seq < ?
          ORDER BY m.seq DESC LIMIT ?`,
-  historyAfter: `SELECT m.* FROM messages m
-         JOIN sender_keys k ON k.room = m.room AND k.sender = m.sender
+  historyAfterWindow: `SELECT m.* FROM messages m CROSS JOIN sender_keys k
+         WHERE m.room = ? AND m.seq > ? AND m.seq <= ?
+           AND k.room = m.room AND k.sender = m.sender
            AND k.epoch = m.epoch AND k.recipient = ?
-         WHERE m.room = ? AND m.seq > ?
          ORDER BY m.seq ASC LIMIT ?`,
+  messageUseByUser: `SELECT sender AS key, COUNT(*) AS n,
+         SUM(${MESSAGE_BYTES}) AS bytes FROM messages GROUP BY sender`,
+  messageUseByRoom: `SELECT room AS key, COUNT(*) AS n,
+         SUM(${MESSAGE_BYTES}) AS bytes FROM messages GROUP BY room`,
+  wrapUseByUser: `SELECT sender AS key, COUNT(*) AS n,
+         SUM(${WRAP_BYTES}) AS bytes FROM sender_keys GROUP BY sender`,
+  wrapUseByRoom: `SELECT room AS key, COUNT(*) AS n,
+         SUM(${WRAP_BYTES}) AS bytes FROM sender_keys GROUP BY room`,
+  markSeqs: `INSERT OR IGNORE INTO seq_marks (room, at, seq)
+         SELECT r.room, ?, r.last_seq FROM rooms r WHERE r.last_seq >
+           COALESCE((SELECT MAX(s.seq) FROM seq_marks s WHERE s.room = r.room), 0)`,
+  retentionCutoffs:
+    "SELECT room, MAX(seq) AS seq FROM seq_marks WHERE at <= ? GROUP BY room",
+  pruneMessages: `DELETE FROM messages WHERE room = ? AND seq IN
+         (SELECT seq FROM messages WHERE room = ? AND seq <= ? ORDER BY seq LIMIT ?)
+         RETURNING sender, epoch, ${MESSAGE_BYTES} AS bytes`,
+  epochHasMessages:
+    "SELECT 1 AS yes FROM messages WHERE room = ? AND sender = ? AND epoch = ? LIMIT 1",
+  pruneWraps:
+    `DELETE FROM sender_keys WHERE room = ? AND sender = ? AND epoch = ?
+         RETURNING ${WRAP_BYTES} AS bytes`,
+  dropOldMarks: "DELETE FROM seq_marks WHERE at < ?",
   lastSeq: "SELECT last_seq FROM rooms WHERE room = ?",
   firstSeq: "SELECT seq FROM messages WHERE room = ? ORDER BY seq ASC LIMIT 1",
   setSanction:

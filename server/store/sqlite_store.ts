@@ -23,13 +23,30 @@ import type {
 } from "./moderation_store.ts";
 import { prepareStatements, SCHEMA, type Statements } from "./sqlite_schema.ts";
 import { GroupCommit, storeError, transaction } from "./sqlite_commit.ts";
+import { type Row, toSanction, toUser, toWrap } from "./sqlite_rows.ts";
+import { type HistoryDirection, readHistory } from "./sqlite_history.ts";
 import {
-  type Row,
-  toMessage,
-  toSanction,
-  toUser,
-  toWrap,
-} from "./sqlite_rows.ts";
+  DEFAULT_STORAGE_QUOTAS,
+  type StorageQuotas,
+  UsageLedger,
+} from "./storage_quota.ts";
+import { countUsage } from "./sqlite_retention.ts";
+import { RetentionSweeper } from "./retention_sweeper.ts";
+
+/** Quotas and retention of a store (both optional: defaults, keep everything). */
+export interface StoreOptions {
+  /** Per-user and per-room caps on stored messages and wraps. */
+  quotas?: StorageQuotas;
+  /** Delete messages stored longer ago than this (ms); unset keeps everything. */
+  retainMs?: number;
+  /** Where the sweeper reports what it deleted. */
+  log?: (line: string) => void;
+}
+
+/** The bytes a message counts against a quota, as MESSAGE_BYTES counts them. */
+function messageBytes(m: Omit<StoredMessage, "seq">): number {
+  return m.id.length + m.iv.length + m.ct.length + m.sig.length;
+}
 
 /** Open the database at `path` in WAL mode, tables created if missing. */
 function openDatabase(path: string): DatabaseSync {
@@ -55,12 +72,33 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   #db: DatabaseSync;
   #sql: Statements;
   #writes: GroupCommit;
+  #ledger: UsageLedger;
+  #sweeper: RetentionSweeper | null = null;
 
   /** Open (creating if needed) the database at `path`. */
-  constructor(path: string) {
+  constructor(path: string, options: StoreOptions = {}) {
     this.#db = openDatabase(path);
     this.#sql = prepareStatements(this.#db);
     this.#writes = new GroupCommit(this.#db);
+    this.#ledger = new UsageLedger(options.quotas ?? DEFAULT_STORAGE_QUOTAS);
+    countUsage(this.#sql, this.#ledger);
+    if (options.retainMs !== undefined) {
+      this.#sweeper = new RetentionSweeper(
+        { db: this.#db, sql: this.#sql, writes: this.#writes },
+        this.#ledger,
+        { retainMs: options.retainMs, log: options.log ?? (() => {}) },
+      );
+    }
+  }
+
+  /** The quota ledger: what each user and room stores now. */
+  get usage(): UsageLedger {
+    return this.#ledger;
+  }
+
+  /** The retention sweeper, if a retention period is set. */
+  get retention(): RetentionSweeper | null {
+    return this.#sweeper;
   }
 
   /** Run synchronous database work as a promise; failures become rejected StoreErrors. */
@@ -155,6 +193,11 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
 
   saveSenderKey(wraps: StoredWrap[]): Promise<void> {
     return this.#inTransaction("storing the sender key", () => {
+      const first = wraps[0];
+      if (!first) return;
+      const bytes = wraps.reduce((n, w) => n + w.wrap.length + w.sig.length, 0);
+      this.#ledger.check("user-wraps", first.sender, wraps.length, bytes);
+      this.#ledger.check("room-wraps", first.room, wraps.length, bytes);
       for (const w of wraps) {
         this.#sql.insertWrap.run(
           w.room,
@@ -166,6 +209,12 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
           w.sig,
         );
       }
+      return { sender: first.sender, room: first.room, n: wraps.length, bytes };
+    }).then((saved) => {
+      // counted once committed: a failed commit stored nothing
+      if (!saved) return;
+      this.#ledger.add("user-wraps", saved.sender, saved.n, saved.bytes);
+      this.#ledger.add("room-wraps", saved.room, saved.n, saved.bytes);
     });
   }
 
@@ -184,19 +233,33 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   }
 
   appendMessage(message: Omit<StoredMessage, "seq">): Promise<AppendResult> {
-    return this.#writes.enqueue(
-      "storing the message",
-      () => this.#appendOne(message),
-    );
+    const bytes = messageBytes(message);
+    let counted = false;
+    return this.#writes.enqueue("storing the message", () => {
+      const result = this.#appendOne(message, bytes);
+      counted = !result.duplicate;
+      return result;
+    }).catch((error) => {
+      // the commit failed after the append was counted: it was not stored
+      if (counted) this.#count(message, -1, -bytes);
+      throw error;
+    });
   }
 
-  #appendOne(message: Omit<StoredMessage, "seq">): AppendResult {
+  #count(m: { sender: string; room: string }, rows: number, bytes: number) {
+    this.#ledger.add("user-messages", m.sender, rows, bytes);
+    this.#ledger.add("room-messages", m.room, rows, bytes);
+  }
+
+  #appendOne(message: Omit<StoredMessage, "seq">, bytes: number): AppendResult {
     const existing = this.#sql.findById.get(
       message.room,
       message.sender,
       message.id,
     ) as Row | undefined;
     if (existing) return { seq: Number(existing.seq), duplicate: true };
+    this.#ledger.check("user-messages", message.sender, 1, bytes);
+    this.#ledger.check("room-messages", message.room, 1, bytes);
     const row = this.#sql.nextSeq.get(message.room) as Row | undefined;
     if (!row) throw new StoreError("conflict", `no room ${message.room}`);
     const seq = Number(row.last_seq);
@@ -212,6 +275,7 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
       message.ct,
       message.sig,
     );
+    this.#count(message, 1, bytes);
     return { seq, duplicate: false };
   }
 
@@ -232,10 +296,7 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     beforeSeq: number,
     limit: number,
   ): Promise<StoredMessage[]> {
-    return this.#run("reading the history", () => {
-      const rows = this.#sql.history.all(recipient, room, beforeSeq, limit);
-      return (rows as Row[]).map(toMessage);
-    });
+    return this.#page("before", room, recipient, beforeSeq, limit);
   }
 
   historyAfter(
@@ -244,9 +305,24 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     afterSeq: number,
     limit: number,
   ): Promise<StoredMessage[]> {
-    return this.#run("reading the history", () => {
-      const rows = this.#sql.historyAfter.all(recipient, room, afterSeq, limit);
-      return (rows as Row[]).map(toMessage);
+    return this.#page("after", room, recipient, afterSeq, limit);
+  }
+
+  /** A page of history in bounded windows, yielding between them. */
+  async #page(
+    direction: HistoryDirection,
+    room: string,
+    recipient: string,
+    from: number,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const query = { room, recipient, direction, from, limit };
+    return await readHistory(this.#sql, query, (work) => {
+      try {
+        return work();
+      } catch (cause) {
+        throw storeError("reading the history", cause);
+      }
     });
   }
 
@@ -350,7 +426,8 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.#sweeper?.stop();
     this.#writes.flush();
     if (this.#db.isOpen) {
       try {
@@ -360,6 +437,5 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
       }
       this.#db.close();
     }
-    return Promise.resolve();
   }
 }

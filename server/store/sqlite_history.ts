@@ -1,0 +1,81 @@
+/**
+ * Reading history from SQLite without a scan proportional to the room:
+ * the recipient's readable range (first and last message they hold a key
+ * for) comes from one index probe per wrap they hold, and the range is
+ * walked by the primary key in windows of at most HISTORY_WINDOW seqs,
+ * yielding to the event loop between windows so one member's request
+ * cannot hold up everyone else's frames.
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import type { StoredMessage } from "./history_store.ts";
+import type { Statements } from "./sqlite_schema.ts";
+import { type Row, toMessage } from "./sqlite_rows.ts";
+
+/** Seqs one synchronous query may look at (about 1 ms on a laptop). */
+export const HISTORY_WINDOW = 2048;
+
+/** Let other connections' work run before the next window. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Which way a page goes: older than a seq, or newer than one. */
+export type HistoryDirection = "before" | "after";
+
+/** One history request: `limit` messages of `room` `recipient` can read beyond `from`. */
+export interface HistoryQuery {
+  room: string;
+  recipient: string;
+  direction: HistoryDirection;
+  /** Exclusive bound: before this seq, or after it. */
+  from: number;
+  limit: number;
+}
+
+/** The first and last seq `recipient` can read in `room`, or null if none. */
+export function readableBounds(
+  sql: Statements,
+  room: string,
+  recipient: string,
+): { lo: number; hi: number } | null {
+  const row = sql.readableBounds.get(room, recipient) as Row | undefined;
+  if (row?.lo === null || row?.lo === undefined) return null;
+  return { lo: Number(row.lo), hi: Number(row.hi) };
+}
+
+/**
+ * The page `query` asks for, newest first for `before` and oldest first for
+ * `after`; `read` runs each synchronous query (the store's error wrapper).
+ */
+export async function readHistory(
+  sql: Statements,
+  query: HistoryQuery,
+  read: <T>(work: () => T) => T,
+): Promise<StoredMessage[]> {
+  const { room, recipient, limit } = query;
+  const bounds = read(() => readableBounds(sql, room, recipient));
+  if (!bounds || limit <= 0) return [];
+  const out: StoredMessage[] = [];
+  const before = query.direction === "before";
+  // the walk covers only seqs the recipient can possibly read
+  let edge = before
+    ? Math.min(query.from, bounds.hi + 1)
+    : Math.max(query.from, bounds.lo - 1);
+  const stop = before ? bounds.lo : bounds.hi;
+  while (out.length < limit && (before ? edge > stop : edge < stop)) {
+    const next = before
+      ? Math.max(stop, edge - HISTORY_WINDOW)
+      : Math.min(stop, edge + HISTORY_WINDOW);
+    const want = limit - out.length;
+    const rows = read(() =>
+      before
+        ? sql.historyWindow.all(room, edge, next, recipient, want)
+        : sql.historyAfterWindow.all(room, edge, next, recipient, want)
+    ) as Row[];
+    for (const row of rows) out.push(toMessage(row));
+    edge = next;
+    if (out.length < limit && edge !== stop) await nextTurn();
+  }
+  return out;
+}
