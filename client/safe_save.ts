@@ -68,8 +68,38 @@ export async function checkSavePath(
   return target;
 }
 
-/** Create `path` (checked with checkSavePath) with mode 0600 and write `text`. Never overwrites. */
-export async function writeNewFile(path: string, text: string): Promise<void> {
+/** Test hooks into writeNewFile's steps, to stage a race deterministically. */
+export interface SaveSteps {
+  /** Runs after the path was checked and before the file is created. */
+  beforeCreate?: () => Promise<void>;
+  /** Runs after the file was created and before it is verified. */
+  afterCreate?: () => Promise<void>;
+}
+
+/**
+ * Create `path` (checked with checkSavePath) with mode 0600 and write `text`.
+ *
+ * Deno has no openat, so the parent directories cannot be held open while
+ * the file is created; instead the create is exclusive and checked after the
+ * fact. What is guaranteed, whatever is renamed or swapped meanwhile:
+ * - nothing existing is ever opened, overwritten or truncated: the open is
+ *   O_CREAT|O_EXCL, which also fails on a symlink as the last component;
+ * - the text is written only through the descriptor of the file this call
+ *   created, and only once, after the create, `path`'s parent still has no
+ *   symbolic link in it and `path` names that very file (same device and
+ *   inode). A parent swapped for a symlink before the create and left so, or
+ *   swapped and put back, is caught: nothing is written.
+ * What is not guaranteed: during such a swap an empty 0600 file of ours may
+ *   be created where the symlink pointed (it is not removed: deleting by
+ *   path would race again), and a directory swapped after the check is
+ *   renamed by someone who can write to it anyway.
+ */
+export async function writeNewFile(
+  path: string,
+  text: string,
+  steps: SaveSteps = {},
+): Promise<void> {
+  await steps.beforeCreate?.();
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { createNew: true, write: true, mode: 0o600 });
@@ -82,6 +112,8 @@ export async function writeNewFile(path: string, text: string): Promise<void> {
     throw error;
   }
   try {
+    await steps.afterCreate?.();
+    await assertCreatedAt(path, file);
     const bytes = new TextEncoder().encode(text);
     let written = 0;
     while (written < bytes.length) {
@@ -92,14 +124,38 @@ export async function writeNewFile(path: string, text: string): Promise<void> {
   }
 }
 
-/** Save `text` to `requested` (or `defaultName` in `cwd`); returns the absolute path written. */
+/** Throw SaveRefused unless `path` (no symlink on the way) names `file`. */
+async function assertCreatedAt(path: string, file: Deno.FsFile): Promise<void> {
+  const parent = dirname(path);
+  const moved = new SaveRefused(
+    `refusing to write ${path}: a directory on the way changed while saving; nothing was written`,
+  );
+  let realParent: string, named: Deno.FileInfo;
+  try {
+    realParent = await Deno.realPath(parent);
+    named = await Deno.lstat(path);
+  } catch {
+    throw moved;
+  }
+  const created = await file.stat();
+  if (
+    realParent !== parent || named.isSymlink || named.dev !== created.dev ||
+    named.ino === null || named.ino !== created.ino
+  ) throw moved;
+}
+
+/**
+ * Save `text` to `requested` (or `defaultName` in `cwd`); returns the
+ * absolute path written. `steps` are for tests (see writeNewFile).
+ */
 export async function saveToFile(
   requested: string | null,
   defaultName: string,
   text: string,
   cwd: string,
+  steps: SaveSteps = {},
 ): Promise<string> {
   const path = await checkSavePath(requested ?? join(".", defaultName), cwd);
-  await writeNewFile(path, text);
+  await writeNewFile(path, text, steps);
   return path;
 }

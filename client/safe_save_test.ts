@@ -266,3 +266,70 @@ Deno.test("every save refusal names the path and says what to do instead", async
     }
   });
 });
+
+Deno.test({
+  name:
+    "save writes nothing through a parent directory swapped for a symlink between the check and the create",
+  ignore: !POSIX,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      await withTempDir(async (outside) => {
+        const inner = join(dir, "inner");
+        await Deno.mkdir(inner);
+        const error = await assertRejects(
+          () =>
+            saveToFile("inner/x.txt", "d.txt", "secret transcript", dir, {
+              beforeCreate: async () => {
+                await Deno.rename(inner, join(dir, "moved"));
+                await Deno.symlink(outside, inner);
+              },
+            }),
+          SaveRefused,
+        );
+        assertIncludes(error.message, "changed while saving");
+        assertIncludes(error.message, "nothing was written");
+        const planted = join(outside, "x.txt");
+        // at most an empty file of ours: the transcript never went there
+        if (await exists(planted)) {
+          assertEquals(await Deno.readTextFile(planted), "");
+          assertEquals((await Deno.stat(planted)).mode! & 0o777, 0o600);
+        }
+      });
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "save writes nothing when a parent directory is swapped out and back around the create",
+  ignore: !POSIX,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      await withTempDir(async (outside) => {
+        const inner = join(dir, "inner");
+        const real = join(dir, "real");
+        await Deno.mkdir(inner);
+        const error = await assertRejects(
+          () =>
+            saveToFile("inner/x.txt", "d.txt", "secret transcript", dir, {
+              beforeCreate: async () => {
+                await Deno.rename(inner, real);
+                await Deno.symlink(outside, inner);
+              },
+              afterCreate: async () => {
+                await Deno.remove(inner);
+                await Deno.rename(real, inner);
+              },
+            }),
+          SaveRefused,
+        );
+        assertIncludes(error.message, "nothing was written");
+        assertEquals(await exists(join(inner, "x.txt")), false);
+        const planted = join(outside, "x.txt");
+        if (await exists(planted)) {
+          assertEquals(await Deno.readTextFile(planted), "");
+        }
+      });
+    });
+  },
+});
