@@ -50,6 +50,7 @@ const ENDS_ROOM_WAITS = new Set([
 const WHAT_TO_TYPE: Readonly<Record<string, string>> = {
   not_member: "/join it first",
   history_unavailable: "try /load again later",
+  quota_exceeded: "an operator can raise it with chat serve --quota",
   not_operator:
     "operators are named with chat serve --op FINGERPRINT (chat id shows one)",
   bad_room: "a direct-message room is opened with /msg USER or /query USER",

@@ -290,6 +290,13 @@ export class MessageRelay {
 
   #storeFailure(error: unknown, room: string, id?: string): unknown {
     if (!(error instanceof StoreError)) return error;
+    // a storage quota: the store says which; the message was not stored
+    if (error.code === "quota_exceeded") {
+      return new ProtocolError(error.code, error.message, {
+        room,
+        ...(id ? { id } : {}),
+      });
+    }
     this.#state.options.log(`storage failure: ${error.message}`);
     return new ProtocolError(
       "store_unavailable",

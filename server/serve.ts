@@ -18,6 +18,7 @@ import { timestamped } from "./log_writer.ts";
 import { loadOperators } from "./operators.ts";
 import { writeServerRecord } from "./server_record.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
+import type { StorageQuotas } from "./store/storage_quota.ts";
 
 /** Everything `chat serve` can be told. */
 export interface ServerConfig {
@@ -47,6 +48,10 @@ export interface ServerConfig {
   maxFailedLogins: number;
   rateBurst: number;
   ratePerSecond: number;
+  /** Per-user and per-room caps on stored messages and wraps (`--quota`). */
+  storageQuotas?: StorageQuotas;
+  /** Delete messages stored longer ago than this (`--retain`); unset keeps all. */
+  retainMs?: number;
   /** Operators' key fingerprints (hex, spaces and colons ignored). */
   ops: string[];
   /** A file with one operator fingerprint per line. */
@@ -269,7 +274,11 @@ export async function startServer(
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const { tls, caPath, caFingerprint, created } = await serverTls(config);
   const ops = await loadOperators(config.ops, config.opsFile);
-  const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"));
+  const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"), {
+    ...(config.storageQuotas ? { quotas: config.storageQuotas } : {}),
+    ...(config.retainMs !== undefined ? { retainMs: config.retainMs } : {}),
+    log: config.log,
+  });
   const hub = await openHub(config, ops, store);
   const trace = await openTrace(config.traceFramesPath);
   const listener = await listenFor(config, tls, { store, trace });

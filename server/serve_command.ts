@@ -5,6 +5,7 @@
  */
 import { chatCommand, currentInvocation, shellWord } from "./join_line.ts";
 import { TurnBatchedLog } from "./log_writer.ts";
+import { STORAGE_OPTIONS, storageFromFlags } from "./storage_flags.ts";
 import { parseDuration } from "../shared/duration.ts";
 import { CliError } from "../shared/errors.ts";
 import {
@@ -39,6 +40,7 @@ export const SERVE_OPTIONS = {
   "max-failed-logins": { type: "string" },
   "rate-burst": { type: "string" },
   "rate-per-second": { type: "string" },
+  ...STORAGE_OPTIONS,
 } as const;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -144,6 +146,7 @@ export function configFromFlags(values: Values): ServerConfig {
     maxFailedLogins: count(values, "max-failed-logins", d.maxFailedLogins),
     rateBurst: count(values, "rate-burst", d.rateBurst),
     ratePerSecond: rate(values, "rate-per-second", d.ratePerSecond),
+    ...storageFromFlags(values),
     ops: (values.op as string[] | undefined) ?? [],
     inviteOnly: values["invite-only"] === true,
     ...(values.cert
