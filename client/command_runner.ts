@@ -5,6 +5,7 @@
  * `who`, `whois`; `rooms` comes from the engine).
  * @module
  */
+import type { ModFrame } from "../shared/protocol.ts";
 import type { SendResult } from "./chat_client.ts";
 import { type Command, COMMAND_HELP, parseInput } from "./commands.ts";
 import {
@@ -101,6 +102,14 @@ const HANDLERS: Handlers = {
   mod: ({ frame }, ctx) => answered(ctx.client.moderate(frame)),
   ignore,
   unignore,
+  // ChatClient.moderate writes a request frame and resolves once the
+  // server answered it (a notice, or an error already reported)
+  allowDm: ({ user, allow }, ctx) =>
+    answered(
+      ctx.client.moderate(
+        { t: "allow_dm", user, allow } as unknown as ModFrame,
+      ),
+    ),
 };
 
 /** /join #room: switch to it if joined, else join it (and wait for the answer). */

@@ -162,7 +162,9 @@ Deno.test("runner: text the engine refuses is retained for the input line; queue
 
 // ---- questions to the server are awaited -------------------------------------
 
-for (const line of ["/rooms", "/list", "/motd", "/load 5"]) {
+for (
+  const line of ["/rooms", "/list", "/motd", "/load 5", "/allow-dm bob"]
+) {
   Deno.test(`runner: ${line} resolves only once the server has answered`, async () => {
     const { ctx, client } = await setup();
     let done = false;
@@ -178,6 +180,21 @@ for (const line of ["/rooms", "/list", "/motd", "/load 5"]) {
     assertEquals(await handled, "continue");
   });
 }
+
+Deno.test("runner: /allow-dm and /deny-dm send the server an allow_dm request", async () => {
+  const { ctx, client } = await setup();
+  const sent: unknown[] = [];
+  client.moderate = (frame) => {
+    sent.push(frame);
+    return Promise.resolve();
+  };
+  await handleInput("/allow-dm bob", ctx);
+  await handleInput("/deny-dm @bob", ctx);
+  assertEquals(sent, [
+    { t: "allow_dm", user: "bob", allow: true },
+    { t: "allow_dm", user: "bob", allow: false },
+  ]);
+});
 
 Deno.test("runner: /load prints no footer of its own (the history event heads the block)", async () => {
   const { ctx, client, events } = await setup();

@@ -31,6 +31,7 @@ export type Command =
   | { name: "mod"; frame: ModFrame }
   | { name: "ignore"; user: string | null }
   | { name: "unignore"; user: string }
+  | { name: "allowDm"; user: string; allow: boolean }
   | { name: "save"; path: string | null; format: "text" | "jsonl" };
 
 /** What one input line means. */
@@ -204,6 +205,14 @@ function parseIgnore({ name, words }: Args): ParsedInput {
   );
 }
 
+/** /allow-dm USER, /deny-dm USER: who may open a DM with you without a shared room. */
+function parseAllowDm({ name, words }: Args): ParsedInput {
+  if (words.length !== 1) return usage(`/${name} USER`);
+  const u = user(words[0], `/${name} USER`);
+  if (typeof u !== "string") return u;
+  return ok({ name: "allowDm", user: u, allow: name === "allow-dm" });
+}
+
 /** A parser for a command that takes no arguments (any given are ignored). */
 const bare = (command: Command): ArgParser => () => ok(command);
 
@@ -240,6 +249,8 @@ const PARSERS: Record<string, ArgParser> = {
   allow: parseAllow,
   ignore: parseIgnore,
   unignore: parseIgnore,
+  "allow-dm": parseAllowDm,
+  "deny-dm": parseAllowDm,
 };
 
 /** The name of every `/command` parseInput accepts, aliases included. */
@@ -271,6 +282,8 @@ export const HELP_GROUPS: readonly (readonly [string, [string, string][]])[] = [
     ],
     ["/ignore [USER]", "hide USER's messages (no USER: list them)"],
     ["/unignore USER", "show USER's messages again"],
+    ["/allow-dm USER", "let USER open a DM with you though you share no room"],
+    ["/deny-dm USER", "take that back (roommates can still DM you)"],
   ]],
   ["history", [
     ["/load [N]", "show N earlier messages (default 50, max 500)"],

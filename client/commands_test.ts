@@ -522,6 +522,21 @@ const CASES: [string, string, ParsedInput][] = [
     }),
   ],
   [
+    "/allow-dm USER lets USER open a DM with you",
+    "/allow-dm @carol",
+    command({ name: "allowDm", user: "carol", allow: true }),
+  ],
+  [
+    "/deny-dm USER takes it back",
+    "/deny-dm carol",
+    command({ name: "allowDm", user: "carol", allow: false }),
+  ],
+  [
+    "/allow-dm alone is a usage error",
+    "/allow-dm",
+    invalid("usage: /allow-dm USER"),
+  ],
+  [
     "/unignore alone is a usage error",
     "/unignore",
     invalid(
@@ -589,7 +604,7 @@ Deno.test("parse input: never throws, whatever is typed", () => {
 
 /** Every `/name` mentioned in the help text. */
 function namesInHelp(): string[] {
-  return [...COMMAND_HELP.matchAll(/(?<![/\w])\/([a-z]+)\b/g)].map((m) =>
+  return [...COMMAND_HELP.matchAll(/(?<![/\w])\/([a-z][a-z-]*)\b/g)].map((m) =>
     m[1]!
   );
 }

@@ -24,8 +24,19 @@ export type RefusalOutcome = "retried" | "dropped" | "unknown";
 
 /** Refusals after which a message is sealed again under a fresh key. */
 const RETRYABLE = new Set(["stale_key", "replay"]);
-/** How often a message is retried after such refusals on one connection. */
-const MAX_TRIES = 5;
+/**
+ * How often a message is retried after such refusals on one connection.
+ * While someone churns a room's roster every key we send can go stale
+ * before it lands: keep trying, with growing waits (RETRY_BACKOFF_MS,
+ * doubling to RETRY_BACKOFF_MAX_MS: about a minute in all) until the roster
+ * holds still long enough — the server lets a user change membership only
+ * so often, so it does.
+ */
+const MAX_TRIES = 40;
+/** The first wait before a stale-key retry… */
+const RETRY_BACKOFF_MS = 25;
+/** …doubling up to this. */
+const RETRY_BACKOFF_MAX_MS = 2_000;
 
 /** The sending half of a session. */
 export class MessageSender {
@@ -39,6 +50,9 @@ export class MessageSender {
   #maxTextBytes: number = DEFAULT_LIMITS.maxTextBytes;
   #refused = 0;
   #closing = false;
+  #retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** Ids of messages waiting out a retry backoff. */
+  #held = new Set<string>();
 
   /** At most `maxPending` messages wait for acknowledgement at once. */
   constructor(ctx: EngineContext, maxPending: number) {
@@ -137,7 +151,7 @@ export class MessageSender {
     if (RETRYABLE.has(code) && message.tries < MAX_TRIES) {
       message.tries++;
       room?.invalidateKeyOf(message.epoch);
-      return this.#again(message);
+      return this.#againLater(message);
     }
     this.#refused++;
     this.#outbox.delete(id);
@@ -158,6 +172,8 @@ export class MessageSender {
   stop(closing: boolean): void {
     if (closing) {
       this.#closing = true;
+      for (const timer of this.#retryTimers) clearTimeout(timer);
+      this.#retryTimers.clear();
       if (this.#pacing) {
         clearTimeout(this.#pacing.timer);
         this.#pacing.wake();
@@ -165,6 +181,27 @@ export class MessageSender {
       }
     }
     this.#outbox.wakeAll();
+  }
+
+  /** Send `message` again after a backoff that grows with its tries. */
+  #againLater(message: OutgoingMessage): RefusalOutcome {
+    const ms = Math.min(
+      RETRY_BACKOFF_MAX_MS,
+      RETRY_BACKOFF_MS * 2 ** Math.max(0, message.tries - 2),
+    );
+    // the first retry goes at once (one stale key is the common case)
+    if (message.tries <= 1) return this.#again(message);
+    message.sentOn = null;
+    // held back: neither it nor (to keep the typed order) those after it
+    // go until the wait is over
+    this.#held.add(message.id);
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      this.#held.delete(message.id);
+      this.#queue();
+    }, ms);
+    this.#retryTimers.add(timer);
+    return "retried";
   }
 
   #again(message: OutgoingMessage): RefusalOutcome {
@@ -184,7 +221,7 @@ export class MessageSender {
     const message = this.#outbox.oldest((m) =>
       m.sentOn !== conn && (this.#ctx.rooms.get(m.room)?.live ?? true)
     );
-    if (!message) return;
+    if (!message || this.#held.has(message.id)) return;
     try {
       await this.#transmit(message);
     } catch (error) {

@@ -41,6 +41,8 @@ const ENDS_ROOM_WAITS = new Set([
   "bad_room",
   "not_member",
   "bad_frame",
+  "dm_refused",
+  "rate_limited",
 ]);
 
 /**
@@ -53,6 +55,9 @@ const WHAT_TO_TYPE: Readonly<Record<string, string>> = {
   quota_exceeded: "an operator can raise it with chat serve --quota",
   not_operator:
     "operators are named with chat serve --op FINGERPRINT (chat id shows one)",
+  rate_limited: "wait that long, then do it again",
+  dm_refused:
+    "talk in a shared room first, or ask them to type /allow-dm followed by your name",
   bad_room: "a direct-message room is opened with /msg USER or /query USER",
 };
 
@@ -96,7 +101,7 @@ const STEPS: readonly Step[] = [
   },
   (frame, scene, room) => {
     const failed = frame.code === "history_unavailable" ||
-      frame.code === "not_member";
+      frame.code === "not_member" || frame.code === "rate_limited";
     // the history request failed: stop waiting for it
     if (room?.historyMode && failed) scene.sync.failed(room);
     // the server may not have our key: send a new one next time
@@ -110,6 +115,9 @@ const STEPS: readonly Step[] = [
   },
   (frame, scene) => {
     const { pending } = scene.ctx;
+    if (frame.code === "rate_limited" && pending.hasPrefix("user:")) {
+      pending.giveUp("user:"); // a refused lookup: stop waiting for it
+    }
     if (frame.code === "no_such_user" && pending.hasPrefix("user:")) {
       pending.giveUp("user:");
       return "done"; // the caller reports "no user named …"

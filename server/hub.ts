@@ -151,6 +151,12 @@ export class ChatHub {
   /** Handle one validated frame from a logged-in session. */
   async handle(session: HubSession, frame: ClientFrame): Promise<void> {
     const handler = this.#handlers[frame.t] as FrameHandler<ClientFrame["t"]>;
+    await this.#state.frameLimits.admit(
+      session.user.userKey,
+      frame.t,
+      // a refused join, leave or history request answers that room's wait
+      "room" in frame && frame.t !== "keys" ? frame.room : undefined,
+    );
     await handler(session, frame);
   }
 
@@ -167,6 +173,7 @@ export class ChatHub {
       lookup: (s, f) => this.#lookup(s, f.user),
       ping: (s, f) => this.#state.send(s, { t: "pong", n: f.n }),
       pong: () => {},
+      allow_dm: (s, f) => this.#rooms.allowDm(s, f.user, f.allow),
       login: () => {
         throw new ProtocolError("bad_frame", "already logged in");
       },

@@ -14,6 +14,11 @@ import type { FrameSink } from "../shared/framed_connection.ts";
 import type { UserRegistry } from "./registry.ts";
 import { TokenBucket } from "../shared/token_bucket.ts";
 import type { Admission } from "./admission.ts";
+import {
+  FrameLimits,
+  type FrameRate,
+  type LimitedFrame,
+} from "./frame_limits.ts";
 import type { RoomState } from "./room_state.ts";
 import type { HistoryStore, UserRecord } from "./store/history_store.ts";
 
@@ -48,6 +53,10 @@ export interface HubOptions {
   ops: Set<string>;
   /** Admit only operators and allowed keys. */
   inviteOnly: boolean;
+  /** Per-user limits of the other frames, by class (defaults for the rest). */
+  frameRates?: Partial<Record<LimitedFrame, FrameRate>>;
+  /** Anyone may open a DM with anyone (not only people sharing a room). */
+  openDms?: boolean;
   /** Most members a room may have (default and at most MAX_ROOM_MEMBERS). */
   maxRoomMembers?: number;
   log: (line: string) => void;
@@ -65,13 +74,19 @@ export class HubState {
   readonly online = new Map<string, Set<HubSession>>();
   /** user key → message rate bucket (shared by all their sessions). */
   readonly buckets = new Map<string, TokenBucket>();
+  /** Per-user buckets of every other frame type. */
+  readonly frameLimits: FrameLimits;
+  /** recipient key → senders they let open a DM with them (/allow-dm). */
+  readonly dmAllowed = new Map<string, Set<string>>();
   /** Shared state over `store` and `registry`; `admission` decides who may log in and speak. */
   constructor(
     readonly store: HistoryStore,
     readonly registry: UserRegistry,
     readonly options: HubOptions,
     readonly admission: Admission,
-  ) {}
+  ) {
+    this.frameLimits = new FrameLimits(options.frameRates ?? {});
+  }
 
   /** Take one message token for `userKey`; false means "slow down". */
   takeMessageToken(userKey: string): boolean {

@@ -11,6 +11,9 @@ import { frameBytes, type HubSession, type HubState } from "./hub_state.ts";
 import { RoomState } from "./room_state.ts";
 import type { UserRecord } from "./store/history_store.ts";
 
+/** Most people one user may /allow-dm at once. */
+export const MAX_DM_ALLOWED = 1_000;
+
 /** What members are told of another member. */
 export type PresenceEvent = "join" | "leave" | "online" | "offline";
 
@@ -140,6 +143,9 @@ export class RoomMembership {
     }
     const roomName = dmRoomName(session.user.userKey, peer.userKey);
     let room = this.#state.rooms.get(roomName);
+    if (!room?.members.has(peer.userKey)) {
+      this.#checkDmConsent(session.user, peer);
+    }
     const missing = [session.user, peer].filter((u) =>
       !room?.members.has(u.userKey)
     );
@@ -154,6 +160,64 @@ export class RoomMembership {
         await this.sendJoined(s, room);
       }
     }
+  }
+
+  /**
+   * A DM that would add `peer` needs their consent: a room in common, their
+   * /allow-dm of `user`, or a server with --open-dms. Otherwise `dm_refused`.
+   */
+  #checkDmConsent(user: UserRecord, peer: UserRecord): void {
+    if (this.#state.options.openDms) return;
+    if (this.#state.dmAllowed.get(peer.userKey)?.has(user.userKey)) return;
+    if (this.sharesRoom(user.userKey, peer.userKey)) return;
+    throw new ProtocolError(
+      "dm_refused",
+      `${peer.name} shares no room with you and has not allowed DMs from you`,
+    );
+  }
+
+  /** Whether users `a` and `b` are both members of some room that is not a DM. */
+  sharesRoom(a: string, b: string): boolean {
+    for (const room of this.#state.rooms.values()) {
+      if (
+        room.members.has(a) && room.members.has(b) &&
+        !dmParticipants(room.name)
+      ) return true;
+    }
+    return false;
+  }
+
+  /** `session`'s user lets `name` open DMs with them (or no longer does). */
+  async allowDm(
+    session: HubSession,
+    name: string,
+    allow: boolean,
+  ): Promise<void> {
+    const other = await this.#state.registry.get(name);
+    if (!other) {
+      throw new ProtocolError("no_such_user", `no user named ${name}`);
+    }
+    const key = session.user.userKey;
+    let allowed = this.#state.dmAllowed.get(key);
+    if (allow) {
+      if ((allowed?.size ?? 0) >= MAX_DM_ALLOWED) {
+        throw new ProtocolError(
+          "too_many",
+          `you allow DMs from ${MAX_DM_ALLOWED} people already; /deny-dm some`,
+        );
+      }
+      if (!allowed) this.#state.dmAllowed.set(key, allowed = new Set());
+      allowed.add(other.userKey);
+    } else {
+      allowed?.delete(other.userKey);
+      if (allowed?.size === 0) this.#state.dmAllowed.delete(key);
+    }
+    this.#state.send(session, {
+      t: "notice",
+      message: allow
+        ? `${other.name} may now open a DM with you`
+        : `${other.name} may no longer open a DM with you unless you share a room`,
+    });
   }
 
   /** The room's state once a member was stored: created if still missing, roster at least `roster`. */

@@ -8,7 +8,16 @@
 import { decodeFrameBody, encodeFrame, type RawFrame } from "./codec.ts";
 import { ProtocolError } from "./errors.ts";
 import { isFingerprintText, MAX_FINGERPRINT_TEXT } from "./fingerprint.ts";
-import { b64, fail, room, str, uint, username, uuid } from "./frame_fields.ts";
+import {
+  b64,
+  bool,
+  fail,
+  room,
+  str,
+  uint,
+  username,
+  uuid,
+} from "./frame_fields.ts";
 import type {
   ClientFrame,
   HistoryFrame,
@@ -173,6 +182,11 @@ const READERS = new Map<string, (frame: RawFrame) => ClientFrame>([
   ["history", parseHistory],
   ["ping", (f) => ({ t: "ping", n: uint(f, "n") })],
   ["pong", (f) => ({ t: "pong", n: uint(f, "n") })],
+  ["allow_dm", (f) => ({
+    t: "allow_dm",
+    user: username(f, "user"),
+    allow: bool(f, "allow"),
+  })],
 ]);
 
 /**

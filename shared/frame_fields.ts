@@ -68,6 +68,13 @@ export function room(frame: RawFrame): string {
   return value;
 }
 
+/** Field `name` as a boolean (exactly true or false). */
+export function bool(frame: RawFrame, name: string): boolean {
+  const v = frame[name];
+  if (typeof v !== "boolean") fail(frame, `"${name}" must be true or false`);
+  return v;
+}
+
 /** Field `name` as a lowercase UUID (message ids, user ids). */
 export function uuid(frame: RawFrame, name: string): string {
   const value = str(frame, name, 36);

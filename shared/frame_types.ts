@@ -124,6 +124,15 @@ export interface PingFrame {
   t: "ping";
   n: number;
 }
+/**
+ * Let `user` open a DM with you even when you share no room (`allow`
+ * true, /allow-dm), or take that back (false, /deny-dm).
+ */
+export interface AllowDmFrame {
+  t: "allow_dm";
+  user: string;
+  allow: boolean;
+}
 /** Answer to ping. */
 export interface PongFrame {
   t: "pong";
@@ -143,7 +152,8 @@ export type ClientFrame =
   | HistoryFrame
   | ModFrame
   | PingFrame
-  | PongFrame;
+  | PongFrame
+  | AllowDmFrame;
 
 // ---- server → client -------------------------------------------------------
 
