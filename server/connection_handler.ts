@@ -49,6 +49,8 @@ export interface ConnectionDeps {
   limits: ConnectionLimits;
   /** Every connection's work in progress, awaited at close. */
   running: Set<Promise<void>>;
+  /** An address logged in (the listener keeps room for it). */
+  loggedIn?: (ip: string) => void;
 }
 
 /** Serve each accepted connection, or refuse it (with an error frame) over a cap. */
@@ -87,6 +89,8 @@ export function connectionHandler(
         ip,
         heard: () => tracker.heard(tracked),
         acceptedAt: conn.acceptedAt,
+        inputRefusal: () => conn.inputRefusal,
+        loggedIn: () => deps.loggedIn?.(ip),
       }).finally(() => tracker.remove(tracked)),
     );
   };

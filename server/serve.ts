@@ -12,6 +12,7 @@ import type { serveConnection } from "./session.ts";
 import { connectionHandler } from "./connection_handler.ts";
 import { ConnectionTracker } from "./connection_tracker.ts";
 import { listenOrExplain } from "./listen.ts";
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from "./input_budget.ts";
 import type { TlsByteStream, TlsListener } from "./tls_listener.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { timestamped } from "./log_writer.ts";
@@ -46,6 +47,14 @@ export interface ServerConfig {
   maxConnectionsPerIp: number;
   /** Failed logins allowed per address per minute. */
   maxFailedLogins: number;
+  /** TLS handshakes in progress at once, from all addresses together. */
+  maxHandshakes: number;
+  /** …from one /24 (IPv4) or /64 (IPv6) network. */
+  maxHandshakesPerPrefix: number;
+  /** The shortest handshake deadline (when the server is nearly full of handshakes). */
+  minHandshakeMs: number;
+  /** What one connection may send (bytes and frames per second, bursts). */
+  input: InputLimits;
   rateBurst: number;
   ratePerSecond: number;
   /** Per-user and per-room caps on stored messages and wraps (`--quota`). */
@@ -81,6 +90,10 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   maxConnections: 20_000,
   maxConnectionsPerIp: 16,
   maxFailedLogins: 5,
+  maxHandshakes: 2048,
+  maxHandshakesPerPrefix: 64,
+  minHandshakeMs: 1000,
+  input: DEFAULT_INPUT_LIMITS,
   rateBurst: 10,
   ratePerSecond: 2,
   ops: [],
@@ -247,6 +260,10 @@ async function listenFor(
     key: tls.key,
     handshakeTimeoutMs: config.loginTimeoutMs,
     maxHandshakesPerIp: config.maxConnectionsPerIp,
+    maxHandshakes: config.maxHandshakes,
+    maxHandshakesPerPrefix: config.maxHandshakesPerPrefix,
+    minHandshakeMs: config.minHandshakeMs,
+    input: config.input,
     log: config.log,
   }).catch(async (error) => {
     await opened.store.close(); // nothing else is open yet
@@ -295,6 +312,7 @@ export async function startServer(
       writeTimeoutMs: config.writeTimeoutMs,
     },
     running,
+    loggedIn: (ip) => listener.remember(ip),
   });
   const acceptLoop = acceptAll(listener, serve);
   const addr = listener.addr;

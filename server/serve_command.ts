@@ -38,6 +38,13 @@ export const SERVE_OPTIONS = {
   "max-connections": { type: "string" },
   "max-connections-per-ip": { type: "string" },
   "max-failed-logins": { type: "string" },
+  "max-handshakes": { type: "string" },
+  "max-handshakes-per-prefix": { type: "string" },
+  "min-handshake-timeout": { type: "string" },
+  "input-bytes-per-second": { type: "string" },
+  "input-bytes-burst": { type: "string" },
+  "input-frames-per-second": { type: "string" },
+  "input-frames-burst": { type: "string" },
   "rate-burst": { type: "string" },
   "rate-per-second": { type: "string" },
   ...STORAGE_OPTIONS,
@@ -144,6 +151,28 @@ export function configFromFlags(values: Values): ServerConfig {
       d.maxConnectionsPerIp,
     ),
     maxFailedLogins: count(values, "max-failed-logins", d.maxFailedLogins),
+    maxHandshakes: count(values, "max-handshakes", d.maxHandshakes),
+    maxHandshakesPerPrefix: count(
+      values,
+      "max-handshakes-per-prefix",
+      d.maxHandshakesPerPrefix,
+    ),
+    minHandshakeMs: duration(values, "min-handshake-timeout", d.minHandshakeMs),
+    input: {
+      bytesPerSecond: count(
+        values,
+        "input-bytes-per-second",
+        d.input.bytesPerSecond,
+        1024,
+      ),
+      bytesBurst: count(values, "input-bytes-burst", d.input.bytesBurst, 1024),
+      framesPerSecond: rate(
+        values,
+        "input-frames-per-second",
+        d.input.framesPerSecond,
+      ),
+      framesBurst: count(values, "input-frames-burst", d.input.framesBurst),
+    },
     rateBurst: count(values, "rate-burst", d.rateBurst),
     ratePerSecond: rate(values, "rate-per-second", d.ratePerSecond),
     ...storageFromFlags(values),
@@ -175,6 +204,12 @@ export function configFromFlags(values: Values): ServerConfig {
   if (config.maxKeysFrameBytes > MAX_KEYS_FRAME_BYTES_FLAG) {
     throw usage(
       `--max-keys-frame-bytes may be at most ${MAX_KEYS_FRAME_BYTES_FLAG} (4 MiB)`,
+    );
+  }
+  // the largest frame a client may send must fit in one burst
+  if (config.input.bytesBurst < config.maxKeysFrameBytes + 4) {
+    throw usage(
+      "--input-bytes-burst must be larger than --max-keys-frame-bytes",
     );
   }
   return config;

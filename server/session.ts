@@ -44,6 +44,10 @@ export interface ConnectionHooks {
   heard(): void;
   /** When the TCP connection was accepted (ms since epoch). */
   acceptedAt: number;
+  /** Why the connection's bytes were cut off (over its byte budget), or null. */
+  inputRefusal?(): string | null;
+  /** The login succeeded (the address earns the room kept for known ones). */
+  loggedIn?(): void;
 }
 
 /** Serve one accepted (handshaken) TLS connection until it closes. Never throws. */
@@ -112,6 +116,8 @@ class Connection {
       for await (const body of framed.bodies()) {
         if (!await this.#receive(body)) break;
       }
+      const flood = this.hooks.inputRefusal?.() ?? null;
+      if (flood !== null) this.#refuseInput(flood);
       await framed.drain();
     } catch (error) {
       if (error instanceof ProtocolError) {
@@ -130,6 +136,14 @@ class Connection {
       }
       framed.close();
     }
+  }
+
+  /** Tell the peer it sent too much (error `input_flood`); the caller closes. */
+  #refuseInput(message: string): void {
+    this.#send({ t: "error", code: "input_flood", message });
+    this.options.log(
+      `dropping a connection from ${this.hooks.ip}: input_flood (${message})`,
+    );
   }
 
   #hello(): void {
@@ -225,6 +239,7 @@ class Connection {
       joinedRooms: new Set(),
     };
     options.log(`${user.record.name} logged in (session ${this.#id})`);
+    this.hooks.loggedIn?.();
     await hub.attach(this.#session);
   }
 
