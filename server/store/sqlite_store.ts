@@ -2,8 +2,10 @@
  * The embedded SQLite engine of HistoryStore (`node:sqlite`), in WAL mode
  * with synchronous=FULL: a message is on disk before it is acknowledged.
  * Every operation, read or write, goes through one wrapper that turns a
- * database failure into a StoreError; the tables and statements are
- * sqlite_schema.ts's, the group commit sqlite_commit.ts's.
+ * database failure into a StoreError (sqlite_moderation.ts's, with the
+ * moderation tables); the tables and statements are sqlite_schema.ts's,
+ * the group commit sqlite_commit.ts's, history pages sqlite_history.ts's,
+ * quotas and retention storage_quota.ts's and retention_sweeper.ts's.
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
@@ -16,14 +18,11 @@ import type {
   UserRecord,
 } from "./history_store.ts";
 import { StoreError } from "./history_store.ts";
-import type {
-  InviteRedemption,
-  ModerationStore,
-  Sanction,
-} from "./moderation_store.ts";
-import { prepareStatements, SCHEMA, type Statements } from "./sqlite_schema.ts";
-import { GroupCommit, storeError, transaction } from "./sqlite_commit.ts";
-import { type Row, toSanction, toUser, toWrap } from "./sqlite_rows.ts";
+import type { ModerationStore } from "./moderation_store.ts";
+import { prepareStatements, SCHEMA } from "./sqlite_schema.ts";
+import { GroupCommit, storeError } from "./sqlite_commit.ts";
+import { type Row, toUser, toWrap } from "./sqlite_rows.ts";
+import { SqliteModeration } from "./sqlite_moderation.ts";
 import { type HistoryDirection, readHistory } from "./sqlite_history.ts";
 import {
   DEFAULT_STORAGE_QUOTAS,
@@ -41,6 +40,8 @@ export interface StoreOptions {
   retainMs?: number;
   /** Where the sweeper reports what it deleted. */
   log?: (line: string) => void;
+  /** The retention clock (tests move it). */
+  now?: () => number;
 }
 
 /** The bytes a message counts against a quota, as MESSAGE_BYTES counts them. */
@@ -68,25 +69,28 @@ function openDatabase(path: string): DatabaseSync {
 }
 
 /** HistoryStore (and ModerationStore) on one SQLite file. */
-export class SqliteHistoryStore implements HistoryStore, ModerationStore {
-  #db: DatabaseSync;
-  #sql: Statements;
+export class SqliteHistoryStore extends SqliteModeration
+  implements HistoryStore, ModerationStore {
   #writes: GroupCommit;
   #ledger: UsageLedger;
   #sweeper: RetentionSweeper | null = null;
 
   /** Open (creating if needed) the database at `path`. */
   constructor(path: string, options: StoreOptions = {}) {
-    this.#db = openDatabase(path);
-    this.#sql = prepareStatements(this.#db);
-    this.#writes = new GroupCommit(this.#db);
+    const db = openDatabase(path);
+    super(db, prepareStatements(db));
+    this.#writes = new GroupCommit(this.db);
     this.#ledger = new UsageLedger(options.quotas ?? DEFAULT_STORAGE_QUOTAS);
-    countUsage(this.#sql, this.#ledger);
+    countUsage(this.sql, this.#ledger);
     if (options.retainMs !== undefined) {
       this.#sweeper = new RetentionSweeper(
-        { db: this.#db, sql: this.#sql, writes: this.#writes },
+        { db: this.db, sql: this.sql, writes: this.#writes },
         this.#ledger,
-        { retainMs: options.retainMs, log: options.log ?? (() => {}) },
+        {
+          retainMs: options.retainMs,
+          log: options.log ?? (() => {}),
+          ...(options.now ? { now: options.now } : {}),
+        },
       );
     }
   }
@@ -101,30 +105,16 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     return this.#sweeper;
   }
 
-  /** Run synchronous database work as a promise; failures become rejected StoreErrors. */
-  #run<T>(what: string, work: () => T): Promise<T> {
-    try {
-      return Promise.resolve(work());
-    } catch (cause) {
-      return Promise.reject(storeError(what, cause));
-    }
-  }
-
-  /** `work` in one transaction, through #run. */
-  #inTransaction<T>(what: string, work: () => T): Promise<T> {
-    return this.#run(what, () => transaction(this.#db, work));
-  }
-
   getUser(userKey: string): Promise<UserRecord | null> {
-    return this.#run("reading a user", () => {
-      const row = this.#sql.getUser.get(userKey) as Row | undefined;
+    return this.run("reading a user", () => {
+      const row = this.sql.getUser.get(userKey) as Row | undefined;
       return row ? toUser(row) : null;
     });
   }
 
   getUserBySkeleton(skeleton: string): Promise<UserRecord | null> {
-    return this.#run("reading a user", () => {
-      const row = this.#sql.getUserBySkeleton.get(skeleton) as Row | undefined;
+    return this.run("reading a user", () => {
+      const row = this.sql.getUserBySkeleton.get(skeleton) as Row | undefined;
       return row ? toUser(row) : null;
     });
   }
@@ -133,7 +123,7 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     // registrations share the messages' group commit: a burst of first
     // logins pays one fsync, not one each
     return this.#writes.enqueue("registering the user", () => {
-      this.#sql.createUser.run(
+      this.sql.createUser.run(
         user.userKey,
         user.skeleton,
         user.name,
@@ -146,9 +136,9 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   }
 
   listRooms(): Promise<RoomRecord[]> {
-    return this.#run("reading rooms", () => {
+    return this.run("reading rooms", () => {
       const rooms = new Map<string, RoomRecord>();
-      for (const row of this.#sql.rooms.all() as Row[]) {
+      for (const row of this.sql.rooms.all() as Row[]) {
         rooms.set(String(row.room), {
           room: String(row.room),
           roster: Number(row.roster),
@@ -156,7 +146,7 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
           members: [],
         });
       }
-      for (const row of this.#sql.members.all() as Row[]) {
+      for (const row of this.sql.members.all() as Row[]) {
         rooms.get(String(row.room))?.members.push(String(row.user_key));
       }
       return [...rooms.values()];
@@ -164,42 +154,42 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   }
 
   addMember(room: string, userKey: string): Promise<number> {
-    return this.#inTransaction("joining the room", () => {
-      this.#sql.ensureRoom.run(room);
-      const inserted = this.#sql.insertMember.run(room, userKey);
+    return this.inTransaction("joining the room", () => {
+      this.sql.ensureRoom.run(room);
+      const inserted = this.sql.insertMember.run(room, userKey);
       const row = inserted.changes === 0
-        ? this.#sql.roster.get(room)
-        : this.#sql.bumpRoster.get(room);
+        ? this.sql.roster.get(room)
+        : this.sql.bumpRoster.get(room);
       return Number((row as Row).roster);
     });
   }
 
   removeMember(room: string, userKey: string): Promise<number> {
-    return this.#inTransaction("leaving the room", () => {
-      const removed = this.#sql.deleteMember.run(room, userKey);
+    return this.inTransaction("leaving the room", () => {
+      const removed = this.sql.deleteMember.run(room, userKey);
       const row = removed.changes === 0
-        ? this.#sql.roster.get(room)
-        : this.#sql.bumpRoster.get(room);
+        ? this.sql.roster.get(room)
+        : this.sql.bumpRoster.get(room);
       return Number((row as Row | undefined)?.roster ?? 0);
     });
   }
 
   latestEpoch(room: string, sender: string): Promise<number> {
-    return this.#run("reading an epoch", () => {
-      const row = this.#sql.latestEpoch.get(room, sender) as Row | undefined;
+    return this.run("reading an epoch", () => {
+      const row = this.sql.latestEpoch.get(room, sender) as Row | undefined;
       return Number(row?.epoch ?? 0);
     });
   }
 
   saveSenderKey(wraps: StoredWrap[]): Promise<void> {
-    return this.#inTransaction("storing the sender key", () => {
+    return this.inTransaction("storing the sender key", () => {
       const first = wraps[0];
       if (!first) return;
       const bytes = wraps.reduce((n, w) => n + w.wrap.length + w.sig.length, 0);
       this.#ledger.check("user-wraps", first.sender, wraps.length, bytes);
       this.#ledger.check("room-wraps", first.room, wraps.length, bytes);
       for (const w of wraps) {
-        this.#sql.insertWrap.run(
+        this.sql.insertWrap.run(
           w.room,
           w.sender,
           w.epoch,
@@ -224,8 +214,8 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     epoch: number,
     recipient: string,
   ): Promise<StoredWrap | null> {
-    return this.#run("reading a sender key", () => {
-      const row = this.#sql.getWrap.get(room, sender, epoch, recipient) as
+    return this.run("reading a sender key", () => {
+      const row = this.sql.getWrap.get(room, sender, epoch, recipient) as
         | Row
         | undefined;
       return row ? toWrap(row) : null;
@@ -252,7 +242,7 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   }
 
   #appendOne(message: Omit<StoredMessage, "seq">, bytes: number): AppendResult {
-    const existing = this.#sql.findById.get(
+    const existing = this.sql.findById.get(
       message.room,
       message.sender,
       message.id,
@@ -260,10 +250,10 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     if (existing) return { seq: Number(existing.seq), duplicate: true };
     this.#ledger.check("user-messages", message.sender, 1, bytes);
     this.#ledger.check("room-messages", message.room, 1, bytes);
-    const row = this.#sql.nextSeq.get(message.room) as Row | undefined;
+    const row = this.sql.nextSeq.get(message.room) as Row | undefined;
     if (!row) throw new StoreError("conflict", `no room ${message.room}`);
     const seq = Number(row.last_seq);
-    this.#sql.insertMessage.run(
+    this.sql.insertMessage.run(
       message.room,
       seq,
       message.id,
@@ -284,8 +274,8 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     sender: string,
     id: string,
   ): Promise<number | null> {
-    return this.#run("reading a message", () => {
-      const row = this.#sql.findById.get(room, sender, id) as Row | undefined;
+    return this.run("reading a message", () => {
+      const row = this.sql.findById.get(room, sender, id) as Row | undefined;
       return row ? Number(row.seq) : null;
     });
   }
@@ -317,7 +307,7 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
     limit: number,
   ): Promise<StoredMessage[]> {
     const query = { room, recipient, direction, from, limit };
-    return await readHistory(this.#sql, query, (work) => {
+    return await readHistory(this.sql, query, (work) => {
       try {
         return work();
       } catch (cause) {
@@ -327,115 +317,29 @@ export class SqliteHistoryStore implements HistoryStore, ModerationStore {
   }
 
   lastSeq(room: string): Promise<number> {
-    return this.#run("reading the last seq", () => {
-      const row = this.#sql.lastSeq.get(room) as Row | undefined;
+    return this.run("reading the last seq", () => {
+      const row = this.sql.lastSeq.get(room) as Row | undefined;
       return Number(row?.last_seq ?? 0);
     });
   }
 
   firstSeq(room: string): Promise<number> {
-    return this.#run("reading the first seq", () => {
-      const row = this.#sql.firstSeq.get(room) as Row | undefined;
+    return this.run("reading the first seq", () => {
+      const row = this.sql.firstSeq.get(room) as Row | undefined;
       return Number(row?.seq ?? 0);
-    });
-  }
-
-  setSanction(s: Sanction): Promise<void> {
-    return this.#run("storing a sanction", () => {
-      this.#sql.setSanction.run(
-        s.fingerprint,
-        s.kind,
-        s.until,
-        s.reason,
-        s.by,
-        s.createdAt,
-      );
-    });
-  }
-
-  removeSanction(fingerprint: string, kind: "ban" | "mute"): Promise<boolean> {
-    return this.#run(
-      "lifting a sanction",
-      () => this.#sql.removeSanction.run(fingerprint, kind).changes > 0,
-    );
-  }
-
-  getSanction(
-    fingerprint: string,
-    kind: "ban" | "mute",
-  ): Promise<Sanction | null> {
-    return this.#run("reading a sanction", () => {
-      const row = this.#sql.getSanction.get(fingerprint, kind) as
-        | Row
-        | undefined;
-      return row ? toSanction(row) : null;
-    });
-  }
-
-  allow(fingerprint: string, by: string, at: number): Promise<void> {
-    return this.#run("allowing a key", () => {
-      this.#sql.allow.run(fingerprint, by, at);
-    });
-  }
-
-  isAllowed(fingerprint: string): Promise<boolean> {
-    return this.#run(
-      "reading the allowlist",
-      () => !!this.#sql.isAllowed.get(fingerprint),
-    );
-  }
-
-  getSetting(key: string): Promise<string | null> {
-    return this.#run("reading a setting", () => {
-      const row = this.#sql.getSetting.get(key) as Row | undefined;
-      return row ? String(row.value) : null;
-    });
-  }
-
-  setSetting(key: string, value: string): Promise<void> {
-    return this.#run("storing a setting", () => {
-      this.#sql.setSetting.run(key, value);
-    });
-  }
-
-  createInvite(
-    hash: string,
-    uses: number,
-    expiresAt: number,
-    createdAt: number,
-  ): Promise<void> {
-    return this.#run("storing an invite", () => {
-      this.#sql.createInvite.run(hash, uses, expiresAt, createdAt);
-    });
-  }
-
-  redeemInvite(hash: string, now: number): Promise<InviteRedemption> {
-    return this.#inTransaction("redeeming an invite", (): InviteRedemption => {
-      const row = this.#sql.getInvite.get(hash) as Row | undefined;
-      if (!row) return "unknown";
-      if (Number(row.expires_at) <= now) return "expired";
-      if (Number(row.uses_left) <= 0) return "used";
-      this.#sql.useInvite.run(hash);
-      return "ok";
-    });
-  }
-
-  restoreInvite(hash: string): Promise<void> {
-    return this.#run("restoring an invite", () => {
-      this.#sql.restoreInvite.run(hash);
     });
   }
 
   async close(): Promise<void> {
     await this.#sweeper?.stop();
     this.#writes.flush();
-    if (this.#db.isOpen) {
+    if (this.db.isOpen) {
       try {
-        this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       } catch {
         // a checkpoint is an optimisation; closing still commits everything
       }
-      this.#db.close();
+      this.db.close();
     }
   }
 }
