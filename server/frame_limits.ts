@@ -21,7 +21,8 @@ export type LimitedFrame =
   | "list"
   | "ping"
   | "mod"
-  | "allow_dm";
+  | "allow_dm"
+  | "wraps";
 
 /** Burst and steady rate of one frame class. */
 export interface FrameRate {
@@ -58,6 +59,10 @@ export const DEFAULT_FRAME_RATES: Readonly<Record<LimitedFrame, FrameRate>> = {
   ping: { burst: 20, perSecond: 5 },
   mod: { burst: 30, perSecond: 2 },
   allow_dm: { burst: 30, perSecond: 2 },
+  // sender-key wraps (not frames): a full rotation in the largest room
+  // (2,000 members) twice at once, then 400 a second; one keys frame may
+  // carry 2,000, so frames alone do not bound what a user has stored
+  wraps: { burst: 4_000, perSecond: 400 },
 };
 
 /** How early (before its token) a frame may come and still be waited for. */
@@ -94,10 +99,26 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Refuse a frame with `rate_limited`. The refusal costs the sender time
+ * too (its connection's frames are handled one at a time): a flood is
+ * slowed to a few frames a second instead of answered as fast as it comes.
+ */
+async function refuse(message: string, room?: string): Promise<never> {
+  await delay(FRAME_TOLERANCE_MS);
+  throw new ProtocolError(
+    "rate_limited",
+    message,
+    room !== undefined ? { room } : {},
+  );
+}
+
 /** The buckets of every user, by frame class. */
 export class FrameLimits {
   #rates: Readonly<Record<LimitedFrame, FrameRate>>;
   #buckets = new Map<string, TokenBucket>();
+  /** user key → wrap tokens left and when they were counted. */
+  #wraps = new Map<string, { tokens: number; at: number }>();
   #now: () => number;
 
   /** Limits at `rates` (the defaults for classes left out). */
@@ -119,21 +140,46 @@ export class FrameLimits {
     frameType: string,
     room?: string,
   ): Promise<void> {
-    const wait = this.waitFor(userKey, frameType);
-    if (wait === 0) return this.#take(userKey, frameType);
-    if (wait <= FRAME_TOLERANCE_MS) {
-      await delay(wait);
-      return this.#take(userKey, frameType);
+    const bucket = this.#bucket(userKey, frameType);
+    if (!bucket) return;
+    // another connection of the same user may take the token waited for:
+    // wait again, as long as the whole wait stays within the tolerance
+    const latest = this.#now() + FRAME_TOLERANCE_MS;
+    for (;;) {
+      if (bucket.take()) return;
+      const wait = bucket.msUntilToken();
+      if (this.#now() + wait > latest) {
+        const seconds = Math.max(1, Math.ceil(wait / 1000));
+        return await refuse(
+          `too many ${frameType} frames; try again in ${seconds} s`,
+          room,
+        );
+      }
+      await delay(Math.max(1, wait));
     }
-    const seconds = Math.max(1, Math.ceil(wait / 1000));
-    // a refusal costs the sender time too (its connection's frames are
-    // handled one at a time): a flood is slowed to a few frames a second
-    // instead of being answered as fast as it is sent
-    await delay(FRAME_TOLERANCE_MS);
-    throw new ProtocolError(
-      "rate_limited",
-      `too many ${frameType} frames; try again in ${seconds} s`,
-      room !== undefined ? { room } : {},
+  }
+
+  /**
+   * Spend `count` wrap tokens of `userKey` for one keys frame, or throw
+   * `rate_limited` (spending none) when there are not that many.
+   */
+  async admitWraps(userKey: string, count: number): Promise<void> {
+    const { burst, perSecond } = this.#rates.wraps;
+    const now = this.#now();
+    const held = this.#wraps.get(userKey) ?? { tokens: burst, at: now };
+    held.tokens = Math.min(
+      burst,
+      held.tokens + ((now - held.at) / 1000) * perSecond,
+    );
+    held.at = now;
+    this.#wraps.set(userKey, held);
+    if (held.tokens >= count) {
+      held.tokens -= count;
+      return;
+    }
+    const seconds = Math.ceil((count - held.tokens) / perSecond);
+    return await refuse(
+      `too many sender-key wraps (${count} in this keys frame); try again in ${seconds} s`,
     );
   }
 
@@ -145,10 +191,6 @@ export class FrameLimits {
   /** Number of buckets kept (one per user and class used). */
   get size(): number {
     return this.#buckets.size;
-  }
-
-  #take(userKey: string, frameType: string): void {
-    this.#bucket(userKey, frameType)?.take();
   }
 
   #bucket(userKey: string, frameType: string): TokenBucket | undefined {

@@ -72,3 +72,25 @@ Deno.test("--frame-rate values parse as CLASS=BURST/PERSECOND", () => {
     assertEquals(r.burst >= 10 && r.perSecond >= 1, true);
   }
 });
+
+Deno.test("sender-key wraps are limited per user across keys frames, a refused frame spending none", async () => {
+  let now = 0;
+  const limits = new FrameLimits(
+    { wraps: { burst: 100, perSecond: 10 } },
+    () => now,
+  );
+  await limits.admitWraps("alice", 60);
+  const error = await assertRejects(
+    () => limits.admitWraps("alice", 60),
+    ProtocolError,
+  );
+  assertEquals(error.code, "rate_limited");
+  assertEquals(
+    error.message,
+    "too many sender-key wraps (60 in this keys frame); try again in 2 s",
+  );
+  await limits.admitWraps("alice", 40); // the refused frame took nothing
+  await limits.admitWraps("bob", 100);
+  now += 2000;
+  await limits.admitWraps("alice", 20);
+});

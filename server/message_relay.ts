@@ -72,6 +72,8 @@ export class MessageRelay {
         "keys: include a wrap for yourself (your history and other devices need it)",
       );
     }
+    // what one user may have stored, per second: the store caps the total
+    await this.#state.frameLimits.admitWraps(sender, wraps.size);
     try {
       await this.#state.store.saveSenderKey(
         [...wraps].map(([recipient, w]) => ({
