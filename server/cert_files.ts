@@ -1,18 +1,29 @@
 /**
  * Files of TLS material: secrets written once with mode 0600, public files
- * replaced whole by a rename, and a key file others can read refused.
+ * replaced whole by a rename, and a key file others can read, or that is a
+ * symbolic link, refused.
  * @module
  */
 
-/** Throw if the key file at `path` exists and others can read it. */
+/**
+ * Throw if the key file at `path` exists and is a symbolic link (whoever
+ * controls where it points chooses the server's key) or others can read it.
+ */
 export async function refuseReadableKey(path: string): Promise<void> {
-  let mode: number | null;
+  let info: Deno.FileInfo;
   try {
-    mode = (await Deno.stat(path)).mode;
+    info = await Deno.lstat(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return;
     throw error;
   }
+  if (info.isSymlink) {
+    throw new Error(
+      `${path} is a symbolic link; refusing to use a key file through a ` +
+        `link. Put the key file itself there (mode 600) and start again.`,
+    );
+  }
+  const mode = info.mode;
   if (mode !== null && (mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8);
     throw new Error(

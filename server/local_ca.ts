@@ -21,6 +21,7 @@ import {
   type SanName,
   sanNames,
 } from "./cert_names.ts";
+import { checkPrivateDir } from "./data_dirs.ts";
 import {
   readIfPresent,
   refuseReadableKey,
@@ -89,7 +90,9 @@ export async function ensureLocalCertificates(
   const keyPath = `${certsDir}/server-key.pem`;
 
   await Deno.mkdir(certsDir, { recursive: true, mode: 0o700 });
+  await checkPrivateDir(certsDir, "certificate directory");
   await refuseReadableKey(caKeyPath);
+  await refuseReadableKey(keyPath);
   let created = false;
   let ca = await _readCa(caPath, caKeyPath, now);
   if (ca === null) {

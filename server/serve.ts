@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS } from "../shared/limits.ts";
 import { ChatHub } from "./hub.ts";
 import { ensureLocalCertificates } from "./local_ca.ts";
 import { loadServerTls } from "./server_tls.ts";
+import { prepareDataDir } from "./data_dirs.ts";
 import type { serveConnection } from "./session.ts";
 import { connectionHandler } from "./connection_handler.ts";
 import { ConnectionTracker } from "./connection_tracker.ts";
@@ -296,6 +297,7 @@ export async function startServer(
     ...(config.retainMs !== undefined ? { retainMs: config.retainMs } : {}),
     log: config.log,
   });
+  await prepareDataDir(config.dataDir, config.log); // owner, mode, chat.db 0600
   const hub = await openHub(config, ops, store);
   const trace = await openTrace(config.traceFramesPath);
   const listener = await listenFor(config, tls, { store, trace });
