@@ -20,6 +20,7 @@ import {
 import { keysAfterRefusal, loginRefusalHint } from "./login_refusal.ts";
 import { lineModePrinter, runLineMode } from "./line_mode.ts";
 import {
+  connectRetrying,
   connectToServer,
   DEFAULT_PORT,
   parseServerAddress,
@@ -183,7 +184,11 @@ export async function runJoinCommand(args: JoinArgs): Promise<number> {
   const address = target.address;
   const keys = await FirstLoginKeys.open(dir, args.user);
   const connect = () => connectToServer(address, target.ca);
-  const first = await connect(); // the first failure is fatal: wrong address or CA
+  // the first failure is fatal (wrong address or CA), except a handshake
+  // the server closed (busy, or refusing this address): retried a few times
+  const first = await connectRetrying(address, target.ca, {
+    say: stderr,
+  });
   const identity = await keys.stage(); // on disk before the login carries it
   const myFingerprint = formatFingerprint(await fingerprint(identity));
   const trust = await TrustStore.open(dir, identity.user);

@@ -6,6 +6,7 @@
  */
 import { CliError } from "../shared/errors.ts";
 import { certificateDer } from "../shared/pem.ts";
+import { Backoff } from "./backoff.ts";
 
 /** Where the server is. */
 export interface ServerAddress {
@@ -145,6 +146,78 @@ function connectFailure(cause: unknown, where: string): CliError {
   );
 }
 
+/**
+ * The server closed the connection during the TLS handshake: not a wrong
+ * --server or --ca, but a server that is busy or refusing this address
+ * (over a handshake cap). Worth retrying after a pause.
+ */
+export class HandshakeClosedError extends CliError {
+  /** The error for a handshake `where` closed under us. */
+  constructor(where: string, cause: unknown) {
+    super(
+      `${where}: the server closed the connection during the TLS handshake (it may be busy or refusing your address)`,
+      {
+        hint:
+          "try again in a minute; if it keeps happening, ask the server's operator",
+        cause,
+      },
+    );
+  }
+}
+
+/** Whether `cause` is the peer closing the connection mid-handshake. */
+function closedMidHandshake(cause: unknown): boolean {
+  return cause instanceof Deno.errors.UnexpectedEof ||
+    cause instanceof Deno.errors.ConnectionReset ||
+    cause instanceof Deno.errors.BrokenPipe ||
+    /unexpected end of file|connection reset|broken pipe/i.test(
+      (cause as Error)?.message ?? "",
+    );
+}
+
+/** How connectRetrying retries a handshake the server closed. */
+export interface RetryOptions {
+  /** Attempts in all, the first included (default 5). */
+  attempts?: number;
+  /** Told what is happening, one line per retry. */
+  say: (line: string) => void;
+  backoff?: Backoff;
+  sleep?: (ms: number) => Promise<void>;
+  timeoutMs?: number;
+}
+
+/**
+ * {@linkcode connectToServer}, retried with backoff (a bounded number of
+ * times, saying so each time) while the server closes the connection during
+ * the TLS handshake; any other failure, or the last one, is thrown.
+ */
+export async function connectRetrying(
+  address: ServerAddress,
+  ca: TrustedCa | null,
+  options: RetryOptions,
+): Promise<Deno.TlsConn> {
+  const attempts = options.attempts ?? 5;
+  const backoff = options.backoff ?? new Backoff({ initialMs: 1000 });
+  const sleep = options.sleep ??
+    ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await connectToServer(address, ca, options.timeoutMs);
+    } catch (error) {
+      if (!(error instanceof HandshakeClosedError) || attempt >= attempts) {
+        throw error;
+      }
+      const delay = backoff.next();
+      options.say(
+        `the server closed the connection during the TLS handshake; retrying in ${
+          (delay / 1000).toFixed(1)
+        } s (attempt ${attempt + 1} of ${attempts})`,
+      );
+      await sleep(delay);
+    }
+  }
+}
+
 /** What to tell the user when the TLS handshake failed or got no answer. */
 function handshakeFailure(
   cause: unknown,
@@ -152,6 +225,7 @@ function handshakeFailure(
   ca: TrustedCa | null,
 ): CliError {
   const where = `${address.host}:${address.port}`;
+  if (closedMidHandshake(cause)) return new HandshakeClosedError(where, cause);
   if (cause instanceof Deno.errors.TimedOut) {
     return hinted(
       `the TLS handshake with ${where} got ${cause.message}`,

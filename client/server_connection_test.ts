@@ -14,7 +14,9 @@ import {
 } from "../shared/_test_assert.ts";
 import { CliError } from "../shared/errors.ts";
 import {
+  connectRetrying,
   connectToServer,
+  HandshakeClosedError,
   parseServerAddress,
   readCaFile,
 } from "./server_connection.ts";
@@ -69,4 +71,38 @@ Deno.test("a --ca file that holds no certificate is refused before any connectio
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("a server that closes the connection during the TLS handshake is retried a bounded number of times, saying so, then named as busy or refusing", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let accepted = 0;
+  const closing = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      conn.close(); // as a server over its handshake caps does
+    }
+  })();
+  const said: string[] = [];
+  const slept: number[] = [];
+  const address = parseServerAddress(`127.0.0.1:${listener.addr.port}`);
+  const error = await assertRejects(
+    async () =>
+      (await connectRetrying(address, null, {
+        attempts: 3,
+        say: (line) => said.push(line),
+        sleep: (ms) => {
+          slept.push(ms);
+          return Promise.resolve();
+        },
+      })).close(),
+    HandshakeClosedError,
+    "the server closed the connection during the TLS handshake (it may be busy or refusing your address)",
+  );
+  assert(!/--ca/.test(`${error.message} ${error.hint}`), error.hint);
+  assertEquals(accepted, 3);
+  assertEquals(said.length, 2);
+  assertIncludes(said[1]!, "attempt 3 of 3");
+  assert(slept[1]! >= slept[0]! / 2, `delays ${slept}`);
+  listener.close();
+  await closing.catch(() => {});
 });

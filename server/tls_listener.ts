@@ -29,6 +29,14 @@ export interface TlsListenOptions extends HandshakeLimits {
   log: (line: string) => void;
 }
 
+/** One handshake in progress. */
+interface PendingHandshake {
+  raw: net.Socket;
+  at: number;
+  /** Stop counting it (idempotent). */
+  end: () => void;
+}
+
 /** A TLS listener with an async accept(), like Deno.Listener. */
 export class TlsListener {
   #server: net.Server;
@@ -41,6 +49,8 @@ export class TlsListener {
   #closed = false;
   /** Raw sockets still in their handshake. */
   #pending = new Set<net.Socket>();
+  /** The handshakes in progress of each address, oldest first. */
+  #byIp = new Map<string, PendingHandshake[]>();
   #address: { hostname: string; port: number } = { hostname: "", port: 0 };
   #fullyClosed = Promise.withResolvers<void>();
 
@@ -90,9 +100,28 @@ export class TlsListener {
     this.#gate.remember(ip);
   }
 
+  /**
+   * An address at its cap whose oldest handshake has stalled for at least
+   * minHandshakeMs loses that one instead of the new connection: a real
+   * user behind the same address as a staller still gets in.
+   */
+  #evictStalled(ip: string): boolean {
+    const oldest = this.#byIp.get(ip)?.[0];
+    if (!oldest || Date.now() - oldest.at < this.#options.minHandshakeMs) {
+      return false;
+    }
+    this.#refusals.count("stalled_handshake_evicted");
+    oldest.end();
+    oldest.raw.destroy();
+    return true;
+  }
+
   #onRaw(raw: net.Socket): void {
     const ip = normalizeAddress(raw.remoteAddress ?? "unknown");
-    const refusal = this.#closed ? null : this.#gate.refusal(ip);
+    let refusal = this.#closed ? null : this.#gate.refusal(ip);
+    if (refusal === "address_handshakes" && this.#evictStalled(ip)) {
+      refusal = this.#gate.refusal(ip);
+    }
     if (refusal !== null || this.#closed) {
       if (refusal !== null) this.#refusals.count(refusal);
       raw.on("error", () => {});
@@ -108,13 +137,31 @@ export class TlsListener {
       clearTimeout(timer);
       this.#pending.delete(raw);
       this.#gate.ended(ip);
+      const list = this.#byIp.get(ip)!;
+      list.splice(list.indexOf(entry), 1);
+      if (list.length === 0) this.#byIp.delete(ip);
     };
+    const entry: PendingHandshake = { raw, at: acceptedAt, end };
+    const list = this.#byIp.get(ip);
+    if (list) list.push(entry);
+    else this.#byIp.set(ip, [entry]);
     const timer = setTimeout(() => {
       this.#refusals.count("handshake_timeout");
       raw.destroy();
     }, this.#gate.started(ip));
     raw.once("close", end);
     raw.on("error", () => {});
+    // no TLS object (~14 kB each, measured) until the peer says something:
+    // a connection that closes or stalls without a byte costs only its socket
+    raw.once("data", (hello: Uint8Array) => {
+      raw.pause();
+      raw.unshift(hello);
+      this.#startTls(raw, end, acceptedAt);
+    });
+  }
+
+  /** Wrap an admitted raw socket in a server TLSSocket; hand it on once secure. */
+  #startTls(raw: net.Socket, end: () => void, acceptedAt: number): void {
     const socket = new tls.TLSSocket(raw, {
       isServer: true,
       secureContext: this.#context,
@@ -128,6 +175,8 @@ export class TlsListener {
       end();
       this.#secured(socket, raw, acceptedAt);
     });
+    // no raw.resume() here: the TLSSocket takes over reading (measured: a
+    // resume at this point loses the hello)
   }
 
   #secured(socket: tls.TLSSocket, raw: net.Socket, acceptedAt: number): void {
