@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { DEFAULT_LIMITS } from "../shared/limits.ts";
 import { ChatHub } from "./hub.ts";
+import type { FrameRate, LimitedFrame } from "./frame_limits.ts";
 import { ensureLocalCertificates } from "./local_ca.ts";
 import { loadServerTls } from "./server_tls.ts";
 import { prepareDataDir } from "./data_dirs.ts";
@@ -58,6 +59,10 @@ export interface ServerConfig {
   input: InputLimits;
   rateBurst: number;
   ratePerSecond: number;
+  /** Per-user limits of the other frames, by class (`--frame-rate`). */
+  frameRates?: Partial<Record<LimitedFrame, FrameRate>>;
+  /** Anyone may open a DM with anyone (`--open-dms`), not only roommates. */
+  openDms?: boolean;
   /** Per-user and per-room caps on stored messages and wraps (`--quota`). */
   storageQuotas?: StorageQuotas;
   /** Delete messages stored longer ago than this (`--retain`); unset keeps all. */
@@ -242,6 +247,8 @@ async function openHub(
     maxQueueBytes: config.maxQueueBytes,
     rateBurst: config.rateBurst,
     ratePerSecond: config.ratePerSecond,
+    frameRates: config.frameRates ?? {},
+    openDms: config.openDms ?? false,
     ops,
     inviteOnly: config.inviteOnly,
     log: config.log,

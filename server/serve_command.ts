@@ -9,6 +9,11 @@ import { STORAGE_OPTIONS, storageFromFlags } from "./storage_flags.ts";
 import { parseDuration } from "../shared/duration.ts";
 import { CliError } from "../shared/errors.ts";
 import {
+  type FrameRate,
+  type LimitedFrame,
+  parseFrameRate,
+} from "./frame_limits.ts";
+import {
   DEFAULT_SERVER_CONFIG,
   type ServerConfig,
   startServer,
@@ -47,6 +52,8 @@ export const SERVE_OPTIONS = {
   "input-frames-burst": { type: "string" },
   "rate-burst": { type: "string" },
   "rate-per-second": { type: "string" },
+  "frame-rate": { type: "string", multiple: true },
+  "open-dms": { type: "boolean" },
   ...STORAGE_OPTIONS,
 } as const;
 
@@ -103,6 +110,22 @@ function duration(values: Values, flag: string, fallback: number): number {
   } catch (error) {
     throw usage(`--${flag}: ${(error as Error).message}`);
   }
+}
+
+/** `--frame-rate CLASS=BURST/PERSECOND`, repeatable. */
+function frameRates(
+  values: Values,
+): Partial<Record<LimitedFrame, FrameRate>> {
+  const rates: Partial<Record<LimitedFrame, FrameRate>> = {};
+  for (const text of (values["frame-rate"] as string[] | undefined) ?? []) {
+    try {
+      const [name, r] = parseFrameRate(text);
+      rates[name] = r;
+    } catch (error) {
+      throw usage(`--frame-rate: ${(error as Error).message}`);
+    }
+  }
+  return rates;
 }
 
 function port(values: Values): number {
@@ -175,6 +198,8 @@ export function configFromFlags(values: Values): ServerConfig {
     },
     rateBurst: count(values, "rate-burst", d.rateBurst),
     ratePerSecond: rate(values, "rate-per-second", d.ratePerSecond),
+    frameRates: frameRates(values),
+    openDms: values["open-dms"] === true,
     ...storageFromFlags(values),
     ops: (values.op as string[] | undefined) ?? [],
     inviteOnly: values["invite-only"] === true,
