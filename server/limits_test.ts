@@ -1,4 +1,3 @@
-import { LoginThrottle } from "./login_throttle.ts";
 import { TokenBucket } from "../shared/token_bucket.ts";
 
 function assertEquals(actual: unknown, expected: unknown): void {
@@ -50,18 +49,6 @@ Deno.test("a token bucket lets through at most burst + rate × time", () => {
     if (bucket.take()) passed++;
   }
   assertEquals(passed, 10 + 2 * 10);
-});
-
-Deno.test("the login throttle blocks an address after max failures and forgives after the window", () => {
-  let now = 0;
-  const throttle = new LoginThrottle(5, 60_000, () => now);
-  for (let i = 0; i < 4; i++) throttle.recordFailure("10.0.0.1");
-  assertEquals(throttle.blocked("10.0.0.1"), false);
-  throttle.recordFailure("10.0.0.1");
-  assertEquals(throttle.blocked("10.0.0.1"), true);
-  assertEquals(throttle.blocked("10.0.0.2"), false);
-  now = 60_001;
-  assertEquals(throttle.blocked("10.0.0.1"), false);
 });
 
 Deno.test("a token bucket emptied waits a full interval; a new rate starts full", () => {

@@ -15,6 +15,7 @@ import {
 } from "../shared/crypto/identity.ts";
 import { verifyLogin } from "../shared/crypto/login.ts";
 import type { Admission } from "./admission.ts";
+import { currentLoginGate, type LoginGate } from "./login_throttle.ts";
 import type { UserRegistry } from "./registry.ts";
 import type { UserRecord } from "./store/history_store.ts";
 
@@ -50,11 +51,37 @@ export function nameMatches(pattern: string, host: string): boolean {
   return dot > 0 && h.slice(dot) === p.slice(1);
 }
 
-/** Check `frame` against `challenge`; the user's record once admitted and claimed. */
+/**
+ * Check `frame` against `challenge`; the user's record once admitted and
+ * claimed. Inside a connection of LoginThrottle.throttling() every refusal
+ * is counted against the address and the name, and a login that is not
+ * signed with the keys already registered to its name is refused with
+ * `too_many_failures` while either is delayed; the registered keys always
+ * get in (see login_throttle.ts).
+ */
 export async function checkLogin(
   frame: LoginFrame,
   checker: LoginChecker,
   challenge: LoginChallenge,
+): Promise<CheckedLogin> {
+  const gate = currentLoginGate();
+  try {
+    const login = await checkGated(frame, checker, challenge, gate);
+    gate?.throttle.recordSuccess(frame.user);
+    return login;
+  } catch (error) {
+    if (
+      gate && error instanceof AuthError && error.code !== "too_many_failures"
+    ) gate.throttle.countFailure(gate.ip, frame.user);
+    throw error;
+  }
+}
+
+async function checkGated(
+  frame: LoginFrame,
+  checker: LoginChecker,
+  challenge: LoginChallenge,
+  gate: LoginGate | undefined,
 ): Promise<CheckedLogin> {
   const server = frame.server.toLowerCase();
   if (!checker.serverNames.some((n) => nameMatches(n, server))) {
@@ -65,8 +92,61 @@ export async function checkLogin(
       }`,
     );
   }
-  const verified = await verifyKeys(frame, checker, challenge);
+  // read before the key checks: a store failure is not a bad key
+  const known = await checker.registry.get(frame.user);
+  const registered = holdsRegisteredKeys(frame, known);
+  if (!registered) refuseWhileThrottled(gate, frame.user);
+  let verified: VerifiedKeys;
+  try {
+    verified = await verifyKeys(frame, challenge, known);
+  } catch (error) {
+    // a bad signature over the registered keys is a guess like any other
+    if (error instanceof AuthError) refuseWhileThrottled(gate, frame.user);
+    throw error;
+  }
   return await admitAndClaim(frame, checker, verified);
+}
+
+/** Throw too_many_failures while `gate`'s address or `name` is delayed. */
+function refuseWhileThrottled(gate: LoginGate | undefined, name: string) {
+  const waitMs = gate?.throttle.waitMs(gate.ip, name) ?? 0;
+  if (waitMs === 0) return;
+  throw new AuthError(
+    "too_many_failures",
+    `too many failed logins from your address or as "${name}"; try again in ${
+      Math.ceil(waitMs / 1000)
+    } s`,
+  );
+}
+
+/** True when `frame` carries exactly the keys and uid registered to its name. */
+function holdsRegisteredKeys(
+  frame: LoginFrame,
+  known: UserRecord | null,
+): boolean {
+  if (known === null) return false;
+  try {
+    return sameKeys(
+      frame,
+      fromBase64Url(frame.idKey),
+      fromBase64Url(frame.encKey),
+      known,
+    );
+  } catch {
+    return false; // undecodable keys are nobody's
+  }
+}
+
+/** Compared in constant time. */
+function sameKeys(
+  frame: LoginFrame,
+  idKey: Uint8Array,
+  encKey: Uint8Array,
+  known: UserRecord,
+): boolean {
+  return known.uid === frame.uid && known.name === frame.user &&
+    constantTimeEqual(known.idKey, idKey) &&
+    constantTimeEqual(known.encKey, encKey);
 }
 
 /** A login's keys once they and its signature checked out. */
@@ -80,11 +160,9 @@ interface VerifiedKeys {
 /** Check the login's keys and its signature over the challenge. */
 async function verifyKeys(
   frame: LoginFrame,
-  checker: LoginChecker,
   challenge: LoginChallenge,
+  known: UserRecord | null,
 ): Promise<VerifiedKeys> {
-  // read before the key checks: a store failure is not a bad key
-  const known = await checker.registry.get(frame.user);
   let idKey: Uint8Array<ArrayBuffer>, encKey: Uint8Array<ArrayBuffer>;
   let keys: CheckedKeys;
   try {
@@ -171,10 +249,7 @@ async function checkedKeys(
   encKey: Uint8Array,
   known: UserRecord | null,
 ): Promise<CheckedKeys> {
-  const same = known !== null && known.uid === frame.uid &&
-    known.name === frame.user &&
-    constantTimeEqual(known.idKey, idKey) &&
-    constantTimeEqual(known.encKey, encKey);
+  const same = known !== null && sameKeys(frame, idKey, encKey, known);
   const cached = same ? checkedByUser.get(known) : undefined;
   if (cached) return cached;
   const keys: CheckedKeys = { verifyKey: await importVerifyKey(idKey) };

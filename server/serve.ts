@@ -323,7 +323,9 @@ export async function startServer(
     running,
     loggedIn: (ip) => listener.remember(ip),
   });
-  const acceptLoop = acceptAll(listener, serve);
+  // failed logins per address and name, counted in checkLogin (login_throttle.ts)
+  const logins = new LoginThrottle(config.maxFailedLogins);
+  const acceptLoop = acceptAll(listener, logins.throttling(serve));
   const addr = listener.addr;
   await writeServerRecord(config.dataDir, {
     host: addr.hostname,
