@@ -18,3 +18,21 @@ Deno.test("any other error is shown in the server's words alone", () => {
     "it went wrong",
   );
 });
+
+Deno.test("a rate limit or a refused DM says what to do next", () => {
+  assertEquals(
+    errorText({
+      code: "rate_limited",
+      message: "too many lookup frames; try again in 2 s",
+    }),
+    "too many lookup frames; try again in 2 s; wait that long, then do it again",
+  );
+  assertEquals(
+    errorText({
+      code: "dm_refused",
+      message:
+        "mallory shares no room with you and has not allowed DMs from you",
+    }),
+    "mallory shares no room with you and has not allowed DMs from you; talk in a shared room first, or ask them to type /allow-dm followed by your name",
+  );
+});
