@@ -99,6 +99,8 @@ Options:
                       its CA, so no --server and no --ca
   --room NAME         the room to start in (default general)
   --json              one JSON object per event on stdout (for scripts)
+  --escape            with --json: control, bidi and zero-width characters in
+                      every string become \\uXXXX text (default: exact text)
 
 NAME's keys are created at the first login the server accepts, under
 $XDG_CONFIG_HOME/chat (else ~/.config/chat). When stdin is not a terminal,
