@@ -1,7 +1,8 @@
 /**
  * Reading history from SQLite without a scan proportional to the room:
  * the recipient's readable range (first and last message they hold a key
- * for) comes from one index probe per wrap they hold, and the range is
+ * for) comes from two index probes per wrap they hold, a page of wraps
+ * per turn, and the range is
  * walked by the primary key in windows of at most HISTORY_WINDOW seqs,
  * yielding to the event loop between windows so one member's request
  * cannot hold up everyone else's frames.
@@ -33,15 +34,48 @@ export interface HistoryQuery {
   limit: number;
 }
 
-/** The first and last seq `recipient` can read in `room`, or null if none. */
-export function readableBounds(
+/** Keys (wraps) of a recipient looked at per synchronous step. */
+export const KEYS_PER_STEP = 512;
+
+/**
+ * The first and last seq `recipient` can read in `room`, or null if none:
+ * two index probes per key they hold, KEYS_PER_STEP keys per turn.
+ */
+export async function readableBounds(
   sql: Statements,
   room: string,
   recipient: string,
-): { lo: number; hi: number } | null {
-  const row = sql.readableBounds.get(room, recipient) as Row | undefined;
-  if (row?.lo === null || row?.lo === undefined) return null;
-  return { lo: Number(row.lo), hi: Number(row.hi) };
+  read: <T>(work: () => T) => T,
+): Promise<{ lo: number; hi: number } | null> {
+  let lo = Infinity, hi = -Infinity;
+  let after: [string, number] = ["", -1];
+  for (;;) {
+    const keys = read(() => {
+      const rows = sql.heldKeys.all(
+        room,
+        recipient,
+        after[0],
+        after[1],
+        KEYS_PER_STEP,
+      ) as Row[];
+      for (const row of rows) {
+        const sender = String(row.sender), epoch = Number(row.epoch);
+        const first = sql.firstSeqOfEpoch.get(room, sender, epoch) as
+          | Row
+          | undefined;
+        if (!first) continue;
+        const last = sql.lastSeqOfEpoch.get(room, sender, epoch) as Row;
+        lo = Math.min(lo, Number(first.seq));
+        hi = Math.max(hi, Number(last.seq));
+      }
+      return rows;
+    });
+    const end = keys.at(-1);
+    if (keys.length < KEYS_PER_STEP || !end) break;
+    after = [String(end.sender), Number(end.epoch)];
+    await nextTurn();
+  }
+  return lo === Infinity ? null : { lo, hi };
 }
 
 /**
@@ -54,7 +88,7 @@ export async function readHistory(
   read: <T>(work: () => T) => T,
 ): Promise<StoredMessage[]> {
   const { room, recipient, limit } = query;
-  const bounds = read(() => readableBounds(sql, room, recipient));
+  const bounds = await readableBounds(sql, room, recipient, read);
   if (!bounds || limit <= 0) return [];
   const out: StoredMessage[] = [];
   const before = query.direction === "before";

@@ -119,16 +119,14 @@ const SQL = {
     "UPDATE rooms SET last_seq = last_seq + 1 WHERE room = ? RETURNING last_seq",
   insertMessage:
     "INSERT INTO messages (room, seq, msg_id, sender, epoch, counter, ts, iv, ct, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  // the first and last message a recipient holds a key for: one index
-  // probe per (sender, epoch) wrap they hold, none per message
-  readableBounds: `SELECT
-         MIN((SELECT m.seq FROM messages m WHERE m.room = k.room
-           AND m.sender = k.sender AND m.epoch = k.epoch
-           ORDER BY m.seq ASC LIMIT 1)) AS lo,
-         MAX((SELECT m.seq FROM messages m WHERE m.room = k.room
-           AND m.sender = k.sender AND m.epoch = k.epoch
-           ORDER BY m.seq DESC LIMIT 1)) AS hi
-         FROM sender_keys k WHERE k.room = ? AND k.recipient = ?`,
+  // the (sender, epoch) keys a recipient holds, a page at a time (keyset)
+  heldKeys: `SELECT sender, epoch FROM sender_keys
+         WHERE room = ? AND recipient = ? AND (sender, epoch) > (?, ?)
+         ORDER BY sender, epoch LIMIT ?`,
+  firstSeqOfEpoch: `SELECT seq FROM messages
+         WHERE room = ? AND sender = ? AND epoch = ? ORDER BY seq ASC LIMIT 1`,
+  lastSeqOfEpoch: `SELECT seq FROM messages
+         WHERE room = ? AND sender = ? AND epoch = ? ORDER BY seq DESC LIMIT 1`,
   // one bounded window of seqs, walked by the primary key (CROSS JOIN keeps
   // messages outermost); the wrap is a primary-key probe per row
   historyWindow: `SELECT m.* FROM messages m CROSS JOIN sender_keys k

@@ -11,7 +11,7 @@ import { setImmediate } from "node:timers";
 import { assert, assertEquals } from "../../shared/_test_assert.ts";
 import type { StoredMessage, StoredWrap } from "./history_store.ts";
 import { SqliteHistoryStore, type StoreOptions } from "./sqlite_store.ts";
-import { HISTORY_WINDOW } from "./sqlite_history.ts";
+import { HISTORY_WINDOW, KEYS_PER_STEP } from "./sqlite_history.ts";
 import { DEFAULT_STORAGE_QUOTAS, QuotaError } from "./storage_quota.ts";
 
 async function withStore(
@@ -223,5 +223,29 @@ Deno.test("retention deletes messages marked old, oldest first, and the wraps no
     } finally {
       await store.close();
     }
+  });
+});
+
+Deno.test("a member holding more keys than one step reads the right range", async () => {
+  await withStore({}, async (store) => {
+    await store.addMember("r", "ann");
+    const epochs = KEYS_PER_STEP / 2 + 50; // two senders: over one step
+    const expected: number[] = [];
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      for (const sender of ["ann", "cy"]) {
+        // bo holds every key but cy's first and ann's last
+        const skip = (sender === "cy" && epoch === 1) ||
+          (sender === "ann" && epoch === epochs);
+        await store.saveSenderKey(
+          wrapsFor("r", sender, epoch, skip ? [sender] : [sender, "bo"]),
+        );
+        const [seq] = await appendMany(store, "r", sender, epoch, 1);
+        if (!skip) expected.push(seq!);
+      }
+    }
+    const first = await store.historyAfter("r", "bo", 0, 3);
+    assertEquals(seqs(first), expected.slice(0, 3));
+    const last = await store.history("r", "bo", 1e9, 3);
+    assertEquals(seqs(last), expected.slice(-3).reverse());
   });
 });
