@@ -47,7 +47,7 @@ export interface ServerConfig {
   writeTimeoutMs: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
-  /** Failed logins allowed per address per minute. */
+  /** Failed logins per address, and per name, before delays start (login_throttle.ts). */
   maxFailedLogins: number;
   /** TLS handshakes in progress at once, from all addresses together. */
   maxHandshakes: number;
