@@ -65,6 +65,18 @@ export const DEFAULT_FRAME_RATES: Readonly<Record<LimitedFrame, FrameRate>> = {
   wraps: { burst: 4_000, perSecond: 400 },
 };
 
+/**
+ * Every class at the one `rate`: tests of other things relax them all, as
+ * they relax the message rate.
+ */
+export function uniformFrameRates(
+  rate: FrameRate,
+): Record<LimitedFrame, FrameRate> {
+  const rates = { ...DEFAULT_FRAME_RATES };
+  for (const name of Object.keys(rates) as LimitedFrame[]) rates[name] = rate;
+  return rates;
+}
+
 /** How early (before its token) a frame may come and still be waited for. */
 export const FRAME_TOLERANCE_MS = 250;
 

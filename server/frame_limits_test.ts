@@ -9,6 +9,7 @@ import {
   FRAME_TOLERANCE_MS,
   FrameLimits,
   parseFrameRate,
+  uniformFrameRates,
 } from "./frame_limits.ts";
 
 Deno.test("a user's lookups past the burst are refused as rate_limited, naming the frame and when", async () => {
@@ -93,4 +94,11 @@ Deno.test("sender-key wraps are limited per user across keys frames, a refused f
   await limits.admitWraps("bob", 100);
   now += 2000;
   await limits.admitWraps("alice", 20);
+});
+
+Deno.test("uniformFrameRates sets every class, so nothing is left at its default", async () => {
+  const limits = new FrameLimits(
+    uniformFrameRates({ burst: 1000, perSecond: 1000 }),
+  );
+  for (let i = 0; i < 500; i++) await limits.admit("alice", "list");
 });

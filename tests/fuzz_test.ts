@@ -53,6 +53,7 @@ import {
 } from "../server/serve.ts";
 import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { tempDir } from "./_harness.ts";
+import { uniformFrameRates } from "../server/frame_limits.ts";
 
 function seedFromEnv(fallback: number): number {
   try {
@@ -151,6 +152,7 @@ async function withLiveServer(
     log: (line) => logs.push(line),
     rateBurst: 100_000,
     ratePerSecond: 100_000,
+    frameRates: uniformFrameRates({ burst: 100_000, perSecond: 100_000 }),
     maxConnectionsPerIp: 1000,
     maxFailedLogins: 1_000_000,
     loginTimeoutMs: LOGIN_TIMEOUT_MS,
