@@ -70,7 +70,13 @@ export function pruneBatch(
   return freed;
 }
 
-/** Delete the wraps of (room, sender, epoch) if no message and no newer key needs them. */
+/** Wraps deleted per expired epoch at most (older epochs' leftovers go later). */
+const WRAPS_PER_EPOCH = 5000;
+
+/**
+ * Delete the wraps of (room, sender, epoch) and of the sender's older
+ * epochs, if no message of it is left and the sender has a newer key.
+ */
 function pruneWraps(
   sql: Statements,
   room: string,
@@ -81,10 +87,11 @@ function pruneWraps(
   const latest = sql.latestEpoch.get(room, sender) as Row | undefined;
   // the sender's current key: their next message needs it
   if (Number(latest?.epoch ?? 0) <= epoch) return [];
-  return (sql.pruneWraps.all(room, sender, epoch) as Row[]).flatMap((row) => [
-    { kind: "user-wraps", key: sender, bytes: Number(row.bytes) },
-    { kind: "room-wraps", key: room, bytes: Number(row.bytes) },
-  ]);
+  return (sql.pruneWraps.all(room, sender, epoch, WRAPS_PER_EPOCH) as Row[])
+    .flatMap((row) => [
+      { kind: "user-wraps", key: sender, bytes: Number(row.bytes) },
+      { kind: "room-wraps", key: room, bytes: Number(row.bytes) },
+    ]);
 }
 
 /** Give `freed` back to `ledger` (or take it again with sign -1). */

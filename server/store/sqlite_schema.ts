@@ -157,8 +157,11 @@ const SQL = {
          RETURNING sender, epoch, ${MESSAGE_BYTES} AS bytes`,
   epochHasMessages:
     "SELECT 1 AS yes FROM messages WHERE room = ? AND sender = ? AND epoch = ? LIMIT 1",
-  pruneWraps:
-    `DELETE FROM sender_keys WHERE room = ? AND sender = ? AND epoch = ?
+  // an expired epoch and the sender's older ones (their messages, older
+  // still, are gone too), at most a bounded number per call
+  pruneWraps: `DELETE FROM sender_keys WHERE (room, sender, epoch, recipient) IN
+         (SELECT room, sender, epoch, recipient FROM sender_keys
+           WHERE room = ? AND sender = ? AND epoch <= ? LIMIT ?)
          RETURNING ${WRAP_BYTES} AS bytes`,
   dropOldMarks: "DELETE FROM seq_marks WHERE at < ?",
   lastSeq: "SELECT last_seq FROM rooms WHERE room = ?",

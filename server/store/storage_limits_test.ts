@@ -198,7 +198,9 @@ Deno.test("retention deletes messages marked old, oldest first, and the wraps no
     const seed = new SqliteHistoryStore(path);
     await seed.addMember("r", "ann");
     await seed.saveSenderKey(wrapsFor("r", "ann", 1, ["ann", "bo"]));
-    await appendMany(seed, "r", "ann", 1, 1200);
+    await seed.saveSenderKey(wrapsFor("r", "ann", 2, ["ann", "bo"]));
+    await seed.saveSenderKey(wrapsFor("r", "ann", 3, ["ann", "bo"]));
+    await appendMany(seed, "r", "ann", 3, 1200); // epochs 1 and 2 unused
     await seed.close();
     const store = new SqliteHistoryStore(path, {
       retainMs: 30 * day,
@@ -206,20 +208,21 @@ Deno.test("retention deletes messages marked old, oldest first, and the wraps no
     });
     try {
       await store.retention!.sweep(); // marks seq 1200 at `now`
-      await store.saveSenderKey(wrapsFor("r", "ann", 2, ["ann", "bo"]));
-      const recent = await appendMany(store, "r", "ann", 2, 5);
+      await store.saveSenderKey(wrapsFor("r", "ann", 4, ["ann", "bo"]));
+      const recent = await appendMany(store, "r", "ann", 4, 5);
       now += 31 * day;
       const deleted = await store.retention!.sweep();
-      assertEquals(deleted, 1200 + 2, "messages and epoch 1's two wraps");
+      assertEquals(deleted, 1200 + 6, "messages, the wraps of epochs 1-3");
       assertEquals(await store.firstSeq("r"), recent[0]);
       assertEquals(seqs(await store.historyAfter("r", "bo", 0, 50)), recent);
       assertEquals(await store.getWrap("r", "ann", 1, "bo"), null);
-      assert(await store.getWrap("r", "ann", 2, "bo"), "the current key stays");
+      assertEquals(await store.getWrap("r", "ann", 3, "bo"), null);
+      assert(await store.getWrap("r", "ann", 4, "bo"), "the current key stays");
       assertEquals(store.usage.usage("user-messages", "ann").rows, 5);
       now += 31 * day;
       await store.retention!.sweep();
       assertEquals(await store.firstSeq("r"), 0, "all gone");
-      assert(await store.getWrap("r", "ann", 2, "bo"), "the current key stays");
+      assert(await store.getWrap("r", "ann", 4, "bo"), "the current key stays");
     } finally {
       await store.close();
     }
