@@ -8,8 +8,8 @@ import { DEFAULT_LIMITS } from "../shared/limits.ts";
 import { ChatHub } from "./hub.ts";
 import type { FrameRate, LimitedFrame } from "./frame_limits.ts";
 import { ensureLocalCertificates } from "./local_ca.ts";
-import { loadServerTls } from "./server_tls.ts";
 import { prepareDataDir } from "./data_dirs.ts";
+import { loadServerTls } from "./server_tls.ts";
 import type { serveConnection } from "./session.ts";
 import { connectionHandler } from "./connection_handler.ts";
 import { ConnectionTracker } from "./connection_tracker.ts";
@@ -297,6 +297,7 @@ export async function startServer(
   config: ServerConfig,
 ): Promise<RunningServer> {
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await prepareDataDir(config.dataDir, config.log); // owner, mode, chat.db 0600
   const { tls, caPath, caFingerprint, created } = await serverTls(config);
   const ops = await loadOperators(config.ops, config.opsFile);
   const store = new SqliteHistoryStore(join(config.dataDir, "chat.db"), {
@@ -304,7 +305,6 @@ export async function startServer(
     ...(config.retainMs !== undefined ? { retainMs: config.retainMs } : {}),
     log: config.log,
   });
-  await prepareDataDir(config.dataDir, config.log); // owner, mode, chat.db 0600
   const hub = await openHub(config, ops, store);
   const trace = await openTrace(config.traceFramesPath);
   const listener = await listenFor(config, tls, { store, trace });
