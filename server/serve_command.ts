@@ -128,6 +128,40 @@ function frameRates(
   return rates;
 }
 
+/** The handshake caps and input budgets (docs/security.md, Abuse limits: transport). */
+function transportFromFlags(
+  values: Values,
+): Pick<
+  ServerConfig,
+  "maxHandshakes" | "maxHandshakesPerPrefix" | "minHandshakeMs" | "input"
+> {
+  const d = DEFAULT_SERVER_CONFIG;
+  return {
+    maxHandshakes: count(values, "max-handshakes", d.maxHandshakes),
+    maxHandshakesPerPrefix: count(
+      values,
+      "max-handshakes-per-prefix",
+      d.maxHandshakesPerPrefix,
+    ),
+    minHandshakeMs: duration(values, "min-handshake-timeout", d.minHandshakeMs),
+    input: {
+      bytesPerSecond: count(
+        values,
+        "input-bytes-per-second",
+        d.input.bytesPerSecond,
+        1024,
+      ),
+      bytesBurst: count(values, "input-bytes-burst", d.input.bytesBurst, 1024),
+      framesPerSecond: rate(
+        values,
+        "input-frames-per-second",
+        d.input.framesPerSecond,
+      ),
+      framesBurst: count(values, "input-frames-burst", d.input.framesBurst),
+    },
+  };
+}
+
 function port(values: Values): number {
   const raw = values.port;
   if (raw === undefined) return DEFAULT_SERVER_CONFIG.port;
@@ -174,28 +208,7 @@ export function configFromFlags(values: Values): ServerConfig {
       d.maxConnectionsPerIp,
     ),
     maxFailedLogins: count(values, "max-failed-logins", d.maxFailedLogins),
-    maxHandshakes: count(values, "max-handshakes", d.maxHandshakes),
-    maxHandshakesPerPrefix: count(
-      values,
-      "max-handshakes-per-prefix",
-      d.maxHandshakesPerPrefix,
-    ),
-    minHandshakeMs: duration(values, "min-handshake-timeout", d.minHandshakeMs),
-    input: {
-      bytesPerSecond: count(
-        values,
-        "input-bytes-per-second",
-        d.input.bytesPerSecond,
-        1024,
-      ),
-      bytesBurst: count(values, "input-bytes-burst", d.input.bytesBurst, 1024),
-      framesPerSecond: rate(
-        values,
-        "input-frames-per-second",
-        d.input.framesPerSecond,
-      ),
-      framesBurst: count(values, "input-frames-burst", d.input.framesBurst),
-    },
+    ...transportFromFlags(values),
     rateBurst: count(values, "rate-burst", d.rateBurst),
     ratePerSecond: rate(values, "rate-per-second", d.ratePerSecond),
     frameRates: frameRates(values),
