@@ -73,6 +73,7 @@ Limits (defaults and what happens at each: docs/security.md, Limits):
   --input-bytes-per-second N (262144) --input-bytes-burst N (2097152)
   --input-frames-per-second R (50)    --input-frames-burst N (200)
                            what one connection may send; over it: input_flood
+  --flood-penalty D (10s)  an address cut off for input_flood waits this long
   --max-handshakes N (2048) --max-handshakes-per-prefix N (64, per /24 or /64)
   --min-handshake-timeout D (1s)  handshake deadline when handshakes pile up
   --retain D               delete messages stored longer ago than D (e.g. 90d;

@@ -51,6 +51,8 @@ export interface ConnectionDeps {
   running: Set<Promise<void>>;
   /** An address logged in (the listener keeps room for it). */
   loggedIn?: (ip: string) => void;
+  /** A connection from `ip` was cut off for input_flood. */
+  flooded?: (ip: string) => void;
 }
 
 /** Serve each accepted connection, or refuse it (with an error frame) over a cap. */
@@ -89,7 +91,10 @@ export function connectionHandler(
         ip,
         heard: () => tracker.heard(tracked),
         acceptedAt: conn.acceptedAt,
-        inputRefusal: () => conn.inputRefusal,
+        inputRefusal: () => {
+          if (conn.inputRefusal !== null) deps.flooded?.(ip);
+          return conn.inputRefusal;
+        },
         loggedIn: () => deps.loggedIn?.(ip),
       }).finally(() => tracker.remove(tracked)),
     );

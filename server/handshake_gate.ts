@@ -20,6 +20,8 @@ export interface HandshakeLimits {
   handshakeTimeoutMs: number;
   /** The shortest deadline, when the global cap is nearly reached. */
   minHandshakeMs: number;
+  /** An address cut off for input_flood may not start a handshake for this long. */
+  floodPenaltyMs: number;
 }
 
 /** Addresses that logged in before, remembered (oldest forgotten first). */
@@ -50,10 +52,14 @@ export class HandshakeGate {
   #perIp = new Map<string, number>();
   #perPrefix = new Map<string, number>();
   #known = new Map<string, true>();
+  /** Addresses cut off for input_flood → until when they are refused. */
+  #penalized = new Map<string, number>();
+  #now: () => number;
 
   /** A gate with `limits`. */
-  constructor(limits: HandshakeLimits) {
+  constructor(limits: HandshakeLimits, now: () => number = Date.now) {
     this.#limits = limits;
+    this.#now = now;
   }
 
   /** Handshakes in progress. */
@@ -64,6 +70,11 @@ export class HandshakeGate {
   /** Null if `ip` may start a handshake now, else the refusal's class. */
   refusal(ip: string): string | null {
     const l = this.#limits;
+    const until = this.#penalized.get(ip);
+    if (until !== undefined) {
+      if (until > this.#now()) return "flood_penalty";
+      this.#penalized.delete(ip);
+    }
     const known = this.#known.has(ip);
     // strangers get (1 - KNOWN_SHARE) of each cap; known addresses all of it
     const cap = (n: number) =>
@@ -108,6 +119,15 @@ export class HandshakeGate {
     if (fill <= 0.5) return l.handshakeTimeoutMs;
     const left = Math.max(0, (1 - fill) * 2); // 1 at half full, 0 at the cap
     return Math.round(min + (l.handshakeTimeoutMs - min) * left);
+  }
+
+  /** `ip` was cut off for input_flood: refuse its handshakes for a while. */
+  penalize(ip: string): void {
+    this.#penalized.delete(ip);
+    this.#penalized.set(ip, this.#now() + this.#limits.floodPenaltyMs);
+    if (this.#penalized.size > KNOWN_ADDRESSES) {
+      this.#penalized.delete(this.#penalized.keys().next().value!);
+    }
   }
 
   /** `ip` logged in: from now on it gets the room kept for known addresses. */

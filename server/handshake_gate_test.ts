@@ -9,6 +9,7 @@ const LIMITS = {
   maxHandshakesPerPrefix: 16,
   handshakeTimeoutMs: 10_000,
   minHandshakeMs: 1000,
+  floodPenaltyMs: 10_000,
 };
 
 Deno.test("network prefixes are the /24 of an IPv4 address and the /64 of an IPv6 one", () => {
@@ -79,4 +80,14 @@ Deno.test("refusals are logged once per interval with their counts by class", ()
   ]);
   log.flush();
   assertEquals(lines.length, 1);
+});
+
+Deno.test("an address cut off for input_flood is refused for the flood penalty, then admitted again", () => {
+  let now = 0;
+  const gate = new HandshakeGate(LIMITS, () => now);
+  gate.penalize("192.0.2.9");
+  assertEquals(gate.refusal("192.0.2.9"), "flood_penalty");
+  assertEquals(gate.refusal("192.0.2.10"), null);
+  now = 10_001;
+  assertEquals(gate.refusal("192.0.2.9"), null);
 });

@@ -57,6 +57,8 @@ export interface ServerConfig {
   minHandshakeMs: number;
   /** What one connection may send (bytes and frames per second, bursts). */
   input: InputLimits;
+  /** An address cut off for input_flood may not connect again for this long. */
+  floodPenaltyMs: number;
   rateBurst: number;
   ratePerSecond: number;
   /** Per-user limits of the other frames, by class (`--frame-rate`). */
@@ -100,6 +102,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   maxHandshakesPerPrefix: 64,
   minHandshakeMs: 1000,
   input: DEFAULT_INPUT_LIMITS,
+  floodPenaltyMs: 10_000,
   rateBurst: 10,
   ratePerSecond: 2,
   ops: [],
@@ -271,6 +274,7 @@ async function listenFor(
     maxHandshakes: config.maxHandshakes,
     maxHandshakesPerPrefix: config.maxHandshakesPerPrefix,
     minHandshakeMs: config.minHandshakeMs,
+    floodPenaltyMs: config.floodPenaltyMs,
     input: config.input,
     log: config.log,
   }).catch(async (error) => {
@@ -322,6 +326,7 @@ export async function startServer(
     },
     running,
     loggedIn: (ip) => listener.remember(ip),
+    flooded: (ip) => listener.penalize(ip),
   });
   // failed logins per address and name, counted in checkLogin (login_throttle.ts)
   const logins = new LoginThrottle(config.maxFailedLogins);

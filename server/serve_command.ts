@@ -50,6 +50,7 @@ export const SERVE_OPTIONS = {
   "input-bytes-burst": { type: "string" },
   "input-frames-per-second": { type: "string" },
   "input-frames-burst": { type: "string" },
+  "flood-penalty": { type: "string" },
   "rate-burst": { type: "string" },
   "rate-per-second": { type: "string" },
   "frame-rate": { type: "string", multiple: true },
@@ -133,10 +134,15 @@ function transportFromFlags(
   values: Values,
 ): Pick<
   ServerConfig,
-  "maxHandshakes" | "maxHandshakesPerPrefix" | "minHandshakeMs" | "input"
+  | "maxHandshakes"
+  | "maxHandshakesPerPrefix"
+  | "minHandshakeMs"
+  | "input"
+  | "floodPenaltyMs"
 > {
   const d = DEFAULT_SERVER_CONFIG;
   return {
+    floodPenaltyMs: duration(values, "flood-penalty", d.floodPenaltyMs),
     maxHandshakes: count(values, "max-handshakes", d.maxHandshakes),
     maxHandshakesPerPrefix: count(
       values,

@@ -95,6 +95,11 @@ export class TlsListener {
     return this.#address;
   }
 
+  /** An address was cut off for input_flood: refuse it for --flood-penalty. */
+  penalize(ip: string): void {
+    this.#gate.penalize(ip);
+  }
+
   /** An address logged in: it gets the room kept for known addresses. */
   remember(ip: string): void {
     this.#gate.remember(ip);
