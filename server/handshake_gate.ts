@@ -8,6 +8,8 @@
  * @module
  */
 
+import { Budget } from "./input_budget.ts";
+
 /** The handshake limits (`chat serve --max-handshakes*`). */
 export interface HandshakeLimits {
   /** Handshakes in progress from all addresses together. */
@@ -26,6 +28,14 @@ export interface HandshakeLimits {
 
 /** Addresses that logged in before, remembered (oldest forgotten first). */
 const KNOWN_ADDRESSES = 10_000;
+
+/**
+ * Connections an address may close before sending a byte: a burst of 20,
+ * then 5 a second. Beyond that it is churning (connect, close, again) and
+ * gets the flood penalty: its next connections are refused before any
+ * per-connection state exists.
+ */
+const SILENT_CLOSES = { burst: 20, perSecond: 5 };
 
 /** Share of every cap kept for addresses that logged in before. */
 const KNOWN_SHARE = 0.25;
@@ -55,6 +65,8 @@ export class HandshakeGate {
   /** Addresses cut off for input_flood → until when they are refused. */
   #penalized = new Map<string, number>();
   #now: () => number;
+  /** Silent closes per address (a bounded map, oldest forgotten first). */
+  #silent = new Map<string, Budget>();
 
   /** A gate with `limits`. */
   constructor(limits: HandshakeLimits, now: () => number = Date.now) {
@@ -119,6 +131,23 @@ export class HandshakeGate {
     if (fill <= 0.5) return l.handshakeTimeoutMs;
     const left = Math.max(0, (1 - fill) * 2); // 1 at half full, 0 at the cap
     return Math.round(min + (l.handshakeTimeoutMs - min) * left);
+  }
+
+  /** A connection from `ip` closed before sending a byte (not closed by us). */
+  silentClose(ip: string): void {
+    let budget = this.#silent.get(ip);
+    if (!budget) {
+      budget = new Budget(
+        SILENT_CLOSES.burst,
+        SILENT_CLOSES.perSecond,
+        this.#now,
+      );
+      this.#silent.set(ip, budget);
+      if (this.#silent.size > KNOWN_ADDRESSES) {
+        this.#silent.delete(this.#silent.keys().next().value!);
+      }
+    }
+    if (!budget.spend(1)) this.penalize(ip);
   }
 
   /** `ip` was cut off for input_flood: refuse its handshakes for a while. */

@@ -91,3 +91,14 @@ Deno.test("an address cut off for input_flood is refused for the flood penalty, 
   now = 10_001;
   assertEquals(gate.refusal("192.0.2.9"), null);
 });
+
+Deno.test("an address that keeps closing connections before a byte is refused for the flood penalty", () => {
+  let now = 0;
+  const gate = new HandshakeGate(LIMITS, () => now);
+  for (let i = 0; i < 20; i++) gate.silentClose("192.0.2.7");
+  assertEquals(gate.refusal("192.0.2.7"), null);
+  gate.silentClose("192.0.2.7");
+  assertEquals(gate.refusal("192.0.2.7"), "flood_penalty");
+  now = 10_001;
+  assertEquals(gate.refusal("192.0.2.7"), null);
+});

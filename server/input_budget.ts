@@ -100,3 +100,27 @@ export function floodMessage(
     ? `you sent more than ${limits.bytesPerSecond} bytes a second (burst ${limits.bytesBurst}); disconnected`
     : `you sent more than ${limits.framesPerSecond} frames a second (burst ${limits.framesBurst}); disconnected`;
 }
+
+/**
+ * The input limits in force: never below what the message rate allows
+ * (`rateBurst` messages of `maxFrameBytes` at once, `ratePerSecond` a
+ * second, each with a frame of keys), so a server that lets its users send
+ * faster (tests, bots) does not cut them off for sending what it allows.
+ */
+export function inputLimitsFor(config: {
+  input: InputLimits;
+  rateBurst: number;
+  ratePerSecond: number;
+  maxFrameBytes: number;
+}): InputLimits {
+  const { input, rateBurst, ratePerSecond, maxFrameBytes } = config;
+  return {
+    bytesPerSecond: Math.max(
+      input.bytesPerSecond,
+      ratePerSecond * maxFrameBytes,
+    ),
+    bytesBurst: Math.max(input.bytesBurst, rateBurst * maxFrameBytes),
+    framesPerSecond: Math.max(input.framesPerSecond, ratePerSecond * 2),
+    framesBurst: Math.max(input.framesBurst, rateBurst * 2),
+  };
+}

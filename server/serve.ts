@@ -14,7 +14,11 @@ import type { serveConnection } from "./session.ts";
 import { connectionHandler } from "./connection_handler.ts";
 import { ConnectionTracker } from "./connection_tracker.ts";
 import { listenOrExplain } from "./listen.ts";
-import { DEFAULT_INPUT_LIMITS, type InputLimits } from "./input_budget.ts";
+import {
+  DEFAULT_INPUT_LIMITS,
+  type InputLimits,
+  inputLimitsFor,
+} from "./input_budget.ts";
 import type { TlsByteStream, TlsListener } from "./tls_listener.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import { timestamped } from "./log_writer.ts";
@@ -275,7 +279,7 @@ async function listenFor(
     maxHandshakesPerPrefix: config.maxHandshakesPerPrefix,
     minHandshakeMs: config.minHandshakeMs,
     floodPenaltyMs: config.floodPenaltyMs,
-    input: config.input,
+    input: inputLimitsFor(config),
     log: config.log,
   }).catch(async (error) => {
     await opened.store.close(); // nothing else is open yet

@@ -35,6 +35,8 @@ interface PendingHandshake {
   at: number;
   /** Stop counting it (idempotent). */
   end: () => void;
+  /** We closed it (deadline, eviction, shutdown), not the peer. */
+  ours: boolean;
 }
 
 /** A TLS listener with an async accept(), like Deno.Listener. */
@@ -116,6 +118,7 @@ export class TlsListener {
       return false;
     }
     this.#refusals.count("stalled_handshake_evicted");
+    oldest.ours = true;
     oldest.end();
     oldest.raw.destroy();
     return true;
@@ -146,19 +149,26 @@ export class TlsListener {
       list.splice(list.indexOf(entry), 1);
       if (list.length === 0) this.#byIp.delete(ip);
     };
-    const entry: PendingHandshake = { raw, at: acceptedAt, end };
+    const entry: PendingHandshake = { raw, at: acceptedAt, end, ours: false };
     const list = this.#byIp.get(ip);
     if (list) list.push(entry);
     else this.#byIp.set(ip, [entry]);
     const timer = setTimeout(() => {
       this.#refusals.count("handshake_timeout");
+      entry.ours = true;
       raw.destroy();
     }, this.#gate.started(ip));
-    raw.once("close", end);
+    let spoke = false;
+    raw.once("close", () => {
+      // connect-and-close churn: the address is penalized past a budget
+      if (!spoke && !entry.ours && !this.#closed) this.#gate.silentClose(ip);
+      end();
+    });
     raw.on("error", () => {});
     // no TLS object (~14 kB each, measured) until the peer says something:
     // a connection that closes or stalls without a byte costs only its socket
     raw.once("data", (hello: Uint8Array) => {
+      spoke = true;
       raw.pause();
       raw.unshift(hello);
       this.#startTls(raw, end, acceptedAt);

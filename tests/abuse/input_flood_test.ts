@@ -77,7 +77,11 @@ async function floodRounds(
 
 /** Run the flood while the probe chats; assert the server's health. */
 async function underAttack(name: string, chunk: Uint8Array): Promise<void> {
-  await using server = await ServerProcess.start();
+  // a message rate the probe (5 a second) stays under: the input budgets
+  // are their defaults (never below what the message rate allows)
+  await using server = await ServerProcess.start({
+    limits: ["--rate-burst", "20", "--rate-per-second", "10"],
+  });
   await using rss = await RssSampler.start(server.pid);
   await using probe = await ChatProbe.start(server);
   const { rounds, refused, sent } = await floodRounds(
