@@ -65,17 +65,17 @@ Limits (defaults and what happens at each: docs/security.md, Limits):
   --idle-timeout D         --write-timeout D          --max-connections N
   --max-connections-per-ip N                          --max-failed-logins N
   --rate-burst N           --rate-per-second R
-  --frame-rate CLASS=BURST/R  per-user rate of other frames (repeatable;
-                           classes: membership dm keys history lookup list
-                           ping mod allow_dm wraps), e.g. history=200/20
-  --open-dms               anyone may open a DM with anyone (default: only
-                           people who share a room, or who /allow-dm'd you)
   --input-bytes-per-second N (262144) --input-bytes-burst N (2097152)
   --input-frames-per-second R (50)    --input-frames-burst N (200)
                            what one connection may send; over it: input_flood
   --flood-penalty D (10s)  an address cut off for input_flood waits this long
   --max-handshakes N (2048) --max-handshakes-per-prefix N (64, per /24 or /64)
   --min-handshake-timeout D (1s)  handshake deadline when handshakes pile up
+  --frame-rate CLASS=BURST/R  per-user rate of other frames (repeatable;
+                           classes: membership dm keys history lookup list
+                           ping mod allow_dm wraps), e.g. history=200/20
+  --open-dms               anyone may open a DM with anyone (default: only
+                           people who share a room, or who /allow-dm'd you)
   --retain D               delete messages stored longer ago than D (e.g. 90d;
                            default: keep everything)
   --quota KIND=ROWS/SIZE   cap stored data (repeatable; kinds: user-messages

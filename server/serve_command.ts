@@ -53,9 +53,9 @@ export const SERVE_OPTIONS = {
   "flood-penalty": { type: "string" },
   "rate-burst": { type: "string" },
   "rate-per-second": { type: "string" },
+  ...STORAGE_OPTIONS,
   "frame-rate": { type: "string", multiple: true },
   "open-dms": { type: "boolean" },
-  ...STORAGE_OPTIONS,
 } as const;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
