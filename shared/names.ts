@@ -31,7 +31,7 @@ export function userKey(name: string): string {
 /**
  * The look-alike skeleton: two names with the same skeleton cannot both be
  * registered. Folds case; digits that read as letters (`0`→o, `1`→l, `2`→z,
- * `5`→s, `6`/`8`→b, `9`→g) and `i`→l; the pairs `rn`→m, `vv`→w, `cl`→d;
+ * `5`→s, `8`→b, `9`→g; each digit to its own letter, so numbered names stay apart) and `i`→l; the pairs `rn`→m, `vv`→w, `cl`→d;
  * `_` into `-`, runs of `-` into one, and trailing `-`/`_` away.
  * @example
  * ```ts
@@ -57,7 +57,7 @@ const SKELETON_MAP: Record<string, string> = {
   "i": "l",
   "2": "z",
   "5": "s",
-  "6": "b",
+  // not 6 as well: numbered names (member6, member8) must stay apart
   "8": "b",
   "9": "g",
   "_": "-",
