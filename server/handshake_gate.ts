@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Budget } from "./input_budget.ts";
+import { TokenBucket } from "../shared/token_bucket.ts";
 
 /** The handshake limits (`chat serve --max-handshakes*`). */
 export interface HandshakeLimits {
@@ -66,7 +66,7 @@ export class HandshakeGate {
   #penalized = new Map<string, number>();
   #now: () => number;
   /** Silent closes per address (a bounded map, oldest forgotten first). */
-  #silent = new Map<string, Budget>();
+  #silent = new Map<string, TokenBucket>();
 
   /** A gate with `limits`. */
   constructor(limits: HandshakeLimits, now: () => number = Date.now) {
@@ -137,7 +137,7 @@ export class HandshakeGate {
   silentClose(ip: string): void {
     let budget = this.#silent.get(ip);
     if (!budget) {
-      budget = new Budget(
+      budget = new TokenBucket(
         SILENT_CLOSES.burst,
         SILENT_CLOSES.perSecond,
         this.#now,

@@ -28,37 +28,6 @@ export const DEFAULT_INPUT_LIMITS: InputLimits = {
 /** Bytes a connection's reader holds before it stops reading the socket. */
 export const READ_HIGH_WATER = 256 * 1024;
 
-/** A token bucket of `burst` tokens refilled at `perSecond`; spends any amount. */
-export class Budget {
-  #tokens: number;
-  #last: number;
-  #burst: number;
-  #perSecond: number;
-  #now: () => number;
-
-  /** A full budget. */
-  constructor(burst: number, perSecond: number, now: () => number = Date.now) {
-    this.#burst = burst;
-    this.#perSecond = perSecond;
-    this.#now = now;
-    this.#tokens = burst;
-    this.#last = now();
-  }
-
-  /** Spend `amount`; false (and nothing spent) when it is over the budget. */
-  spend(amount: number): boolean {
-    const now = this.#now();
-    this.#tokens = Math.min(
-      this.#burst,
-      this.#tokens + ((now - this.#last) / 1000) * this.#perSecond,
-    );
-    this.#last = now;
-    if (this.#tokens < amount) return false;
-    this.#tokens -= amount;
-    return true;
-  }
-}
-
 /**
  * Counts the frames that start in a byte stream (4-byte big-endian length,
  * then the body) as the bytes arrive, without keeping any of them.

@@ -63,3 +63,13 @@ Deno.test("a token bucket emptied waits a full interval; a new rate starts full"
   ]);
   assertEquals(bucket.msUntilToken(), 1000);
 });
+
+Deno.test("a token bucket spends many tokens at once, or none when it has fewer", () => {
+  let now = 0;
+  const bytes = new TokenBucket(1000, 100, () => now);
+  assertEquals(bytes.spend(600), true);
+  assertEquals(bytes.spend(600), false); // 400 left: nothing spent
+  assertEquals(bytes.spend(400), true);
+  now += 1000;
+  assertEquals([bytes.spend(101), bytes.spend(100)], [false, true]);
+});

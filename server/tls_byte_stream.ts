@@ -12,8 +12,8 @@
 import type tls from "node:tls";
 import type { Socket } from "node:net";
 import type { ByteStream } from "../shared/framed_connection.ts";
+import { TokenBucket } from "../shared/token_bucket.ts";
 import {
-  Budget,
   floodMessage,
   FrameCounter,
   type InputLimits,
@@ -51,8 +51,8 @@ export class TlsByteStream implements ByteStream {
     this.acceptedAt = acceptedAt;
     this.remoteAddress = normalizeAddress(raw.remoteAddress ?? "unknown");
     raw.setNoDelay(true);
-    const bytes = new Budget(limits.bytesBurst, limits.bytesPerSecond);
-    const frames = new Budget(limits.framesBurst, limits.framesPerSecond);
+    const bytes = new TokenBucket(limits.bytesBurst, limits.bytesPerSecond);
+    const frames = new TokenBucket(limits.framesBurst, limits.framesPerSecond);
     const counter = new FrameCounter();
     socket.on("data", (chunk: Uint8Array) => {
       if (this.#ended) return;

@@ -25,9 +25,14 @@ export class TokenBucket {
 
   /** Take one token if there is one; false means "slow down". */
   take(): boolean {
+    return this.spend(1);
+  }
+
+  /** Spend `amount` tokens (bytes, say); false (and nothing spent) when there are fewer. */
+  spend(amount: number): boolean {
     this.#refill();
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < amount) return false;
+    this.#tokens -= amount;
     return true;
   }
 
