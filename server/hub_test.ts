@@ -3,104 +3,13 @@
  * what they are sent (the sink is the seam to the socket; here the test
  * decides when a send queue is full and when it drains).
  */
-import { join } from "node:path";
 import { assert, assertEquals } from "../shared/_test_assert.ts";
-import { fromUtf8 } from "../shared/bytes.ts";
-import { FRAME_HEADER_BYTES } from "../shared/codec.ts";
 import { ProtocolError } from "../shared/errors.ts";
-import type { FrameSink } from "../shared/framed_connection.ts";
-import type { ServerFrame } from "../shared/protocol.ts";
-import { ChatHub, type HubSession } from "./hub.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
-
-/** A sink that records frames; while `full`, big frames wait for drain(). */
-class RecordingSink implements FrameSink {
-  frames: ServerFrame[] = [];
-  queuedBytes = 0;
-  full = false;
-  #drained = Promise.withResolvers<void>();
-  #drainCalled = Promise.withResolvers<void>();
-
-  send(bytes: Uint8Array): boolean {
-    this.frames.push(JSON.parse(fromUtf8(bytes.subarray(FRAME_HEADER_BYTES))));
-    return true;
-  }
-
-  fits(): boolean {
-    return !this.full;
-  }
-
-  drain(): Promise<void> {
-    this.#drainCalled.resolve();
-    return this.#drained.promise;
-  }
-
-  /** Resolves once someone waits for this queue to drain. */
-  waitedOn(): Promise<void> {
-    return this.#drainCalled.promise;
-  }
-
-  /** The queue emptied: waiters go on. */
-  release(): void {
-    this.full = false;
-    this.#drained.resolve();
-  }
-
-  close(): void {}
-}
-
-async function withHub(
-  maxRoomMembers: number | undefined,
-  body: (
-    hub: ChatHub,
-    login: (name: string) => Promise<HubSession>,
-  ) => Promise<void>,
-  Store: typeof SqliteHistoryStore = SqliteHistoryStore,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "chat-hub-" });
-  const store = new Store(join(dir, "chat.db"));
-  try {
-    const hub = await ChatHub.open(store, {
-      maxTextBytes: 8192,
-      maxQueueBytes: 1 << 20,
-      rateBurst: 100,
-      ratePerSecond: 100,
-      ops: new Set(),
-      inviteOnly: false,
-      log: () => {},
-      ...(maxRoomMembers === undefined ? {} : { maxRoomMembers }),
-    });
-    const login = async (name: string): Promise<HubSession> => {
-      const user = await hub.registry.claim({
-        user: name,
-        uid: crypto.randomUUID(),
-        idKey: crypto.getRandomValues(new Uint8Array(32)),
-        encKey: crypto.getRandomValues(new Uint8Array(64)),
-      });
-      const session: HubSession = {
-        id: crypto.randomUUID(),
-        user,
-        fingerprint: name,
-        sink: new RecordingSink(),
-        sentKeys: new Set(),
-        joinedRooms: new Set(),
-      };
-      await hub.attach(session);
-      return session;
-    };
-    await body(hub, login);
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function framesOf(session: HubSession): ServerFrame[] {
-  return (session.sink as RecordingSink).frames;
-}
+import { framesOf, RecordingSink, withHub } from "./_test_hub.ts";
 
 Deno.test("a room takes members up to its cap, concurrent joins included, and refuses the next with room_full", async () => {
-  await withHub(3, async (hub, login) => {
+  await withHub({ maxRoomMembers: 3 }, async (hub, login) => {
     const sessions = await Promise.all(
       ["ann", "ben", "cat", "dan", "eve"].map(login),
     );
@@ -132,7 +41,7 @@ Deno.test("a room takes members up to its cap, concurrent joins included, and re
 });
 
 Deno.test("a joined frame that waited for a full send queue carries the roster of when it was sent, not older", async () => {
-  await withHub(undefined, async (hub, login) => {
+  await withHub({}, async (hub, login) => {
     const ann = await login("ann");
     const ben = await login("ben");
     const annSink = ann.sink as RecordingSink;
@@ -169,7 +78,7 @@ Deno.test("a joined frame that waited for a full send queue carries the roster o
 });
 
 Deno.test("a roster still waiting for the send queue is not sent once its user has left the room", async () => {
-  await withHub(undefined, async (hub, login) => {
+  await withHub({}, async (hub, login) => {
     const ann = await login("ann");
     const annSink = ann.sink as RecordingSink;
     annSink.full = true;
@@ -200,7 +109,7 @@ class GatedAppendStore extends SqliteHistoryStore {
 }
 
 Deno.test("a message accepted before someone joined is not relayed to them, even if its commit ends after the join", async () => {
-  await withHub(undefined, async (hub, login) => {
+  await withHub({}, async (hub, login) => {
     const ann = await login("ann");
     const ben = await login("ben");
     await hub.handle(ann, { t: "join", room: "r" });
