@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../shared/_test_assert.ts";
 import { ProtocolError } from "../shared/errors.ts";
 import { SqliteHistoryStore } from "./store/sqlite_store.ts";
-import { framesOf, RecordingSink, withHub } from "./_test_hub.ts";
+import { framesOf, type RecordingSink, withHub } from "./_test_hub.ts";
 
 Deno.test("a room takes members up to its cap, concurrent joins included, and refuses the next with room_full", async () => {
   await withHub({ maxRoomMembers: 3 }, async (hub, login) => {
