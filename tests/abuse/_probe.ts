@@ -21,6 +21,24 @@ export function scaled<T>(ci: T, full: T): T {
   return FULL_SCALE ? full : ci;
 }
 
+/**
+ * An attacker's steady pace: call `send(i)` for i = 0, 1, … `perSecond`
+ * times a second until `until` (performance.now()); resolves how many went.
+ */
+export async function sendAtPace(
+  perSecond: number,
+  until: number,
+  send: (i: number) => Promise<void>,
+): Promise<number> {
+  let sent = 0;
+  while (performance.now() < until) {
+    await send(sent++);
+    // the attack's own pace, not a wait for anything
+    await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond));
+  }
+  return sent;
+}
+
 /** The server's resident memory in KiB (Linux /proc). */
 export async function rssKiB(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);

@@ -15,7 +15,13 @@ import {
   type RawConnection,
   rawIdentity,
 } from "../_raw_client.ts";
-import { assertHealthy, ChatProbe, RssSampler, scaled } from "./_probe.ts";
+import {
+  assertHealthy,
+  ChatProbe,
+  RssSampler,
+  scaled,
+  sendAtPace,
+} from "./_probe.ts";
 
 /** How long the flood goes on. */
 const FLOOD_MS = scaled(3_000, 10_000);
@@ -45,19 +51,12 @@ const KINDS: {
   },
 ];
 
-async function spam(
+function spam(
   conn: RawConnection,
   frame: RawFrame,
   until: number,
 ): Promise<number> {
-  let sent = 0;
-  while (performance.now() < until) {
-    await conn.send(frame);
-    sent++;
-    // the attack's own pace, not a wait for anything
-    await new Promise((r) => setTimeout(r, 1000 / PER_SECOND));
-  }
-  return sent;
+  return sendAtPace(PER_SECOND, until, () => conn.send(frame));
 }
 
 Deno.test("a flood of lookups, lists, pings and history requests is limited per user", async () => {

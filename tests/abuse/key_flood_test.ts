@@ -17,7 +17,13 @@ import {
   rawIdentity,
 } from "../_raw_client.ts";
 import { toBase64Url } from "../../shared/bytes.ts";
-import { assertHealthy, ChatProbe, RssSampler, scaled } from "./_probe.ts";
+import {
+  assertHealthy,
+  ChatProbe,
+  RssSampler,
+  scaled,
+  sendAtPace,
+} from "./_probe.ts";
 
 /** How long the flood goes on. */
 const FLOOD_MS = scaled(3_000, 10_000);
@@ -41,14 +47,14 @@ async function flood(
   until: number,
 ): Promise<number> {
   const wrap = { to: "flooder", wrap: random(768), sig: random(64) };
-  let sent = 0;
-  for (let epoch = first; performance.now() < until; epoch += step) {
-    await conn.send({ t: "keys", room: "flood", epoch, roster, wraps: [wrap] });
-    sent++;
-    // the attack's own pace, not a wait for anything
-    await new Promise((r) => setTimeout(r, 1000 / PER_CONNECTION_PER_SECOND));
-  }
-  return sent;
+  return await sendAtPace(PER_CONNECTION_PER_SECOND, until, (i) =>
+    conn.send({
+      t: "keys",
+      room: "flood",
+      epoch: first + i * step,
+      roster,
+      wraps: [wrap],
+    }));
 }
 
 Deno.test("a flood of keys frames from one user's connections is limited and stores little", async () => {
